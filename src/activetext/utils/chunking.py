@@ -1,0 +1,30 @@
+"""Walking large index arrays in chunks of bounded size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+DEFAULT_CHUNK_SIZE = 8192
+"""Rows scored at a time by strategies and classifiers unless told otherwise."""
+
+
+def iter_chunks(indices: np.ndarray, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[np.ndarray]:
+    """Yield consecutive slices of ``indices`` with at most ``chunk_size`` elements each.
+
+    Parameters
+    ----------
+    indices : numpy.ndarray
+        A one-dimensional array (slices are views, nothing is copied).
+    chunk_size : int
+        The largest number of elements per chunk (>= 1).
+
+    Yields
+    ------
+    numpy.ndarray
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
+    for start in range(0, len(indices), chunk_size):
+        yield indices[start : start + chunk_size]

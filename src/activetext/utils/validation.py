@@ -1,0 +1,110 @@
+"""Validation of user input at the boundary of the public API.
+
+Every check raises an error from :mod:`activetext.exceptions` whose message names the argument and the value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from activetext.exceptions import InvalidArgumentError, InvalidIndicesError, NonFiniteFeaturesError
+
+
+def _preview(values: Any, limit: int = 8) -> str:
+    """A short text form of ``values`` for error messages."""
+    array = np.asarray(values).ravel()
+    shown = ", ".join(str(v) for v in array[:limit].tolist())
+    return f"[{shown}{', ...' if array.size > limit else ''}]"
+
+
+def check_indices(
+    indices: Any, n_samples: int, *, name: str = "indices", allow_empty: bool = True
+) -> np.ndarray:
+    """Return ``indices`` as a one-dimensional int64 array after checking range and uniqueness.
+
+    Parameters
+    ----------
+    indices : array-like of int
+        Positions into a dataset of ``n_samples`` rows.
+    n_samples : int
+        The size of the dataset.
+    name : str
+        The argument's name, used in error messages.
+    allow_empty : bool
+        Whether an empty array is acceptable.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+
+    Raises
+    ------
+    InvalidIndicesError
+        If the indices are not integers, not one-dimensional, negative, out of range or duplicated.
+    """
+    array = np.asarray(indices)
+    if array.ndim != 1:
+        raise InvalidIndicesError(f"{name} must be one-dimensional, got an array of shape {array.shape}")
+    if array.size == 0:
+        if not allow_empty:
+            raise InvalidIndicesError(f"{name} must not be empty")
+        return np.empty(0, dtype=np.int64)
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+        if np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+            array = array.astype(np.int64)
+        else:
+            raise InvalidIndicesError(f"{name} must be integers, got {_preview(array)} (dtype {array.dtype})")
+    array = array.astype(np.int64, copy=False)
+    negative = array[array < 0]
+    if negative.size:
+        raise InvalidIndicesError(f"{name} must not be negative, got {_preview(negative)}")
+    too_large = array[array >= n_samples]
+    if too_large.size:
+        raise InvalidIndicesError(
+            f"{name} must be smaller than the number of documents ({n_samples}), got {_preview(too_large)}"
+        )
+    unique, counts = np.unique(array, return_counts=True)
+    if unique.size != array.size:
+        raise InvalidIndicesError(f"{name} must be unique, got duplicates {_preview(unique[counts > 1])}")
+    return array
+
+
+def check_index(index: Any, n_samples: int, *, name: str = "index") -> int:
+    """Return a single position as an int after checking its type and range."""
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+        raise InvalidIndicesError(f"{name} must be an int, got {index!r} ({type(index).__name__})")
+    if not 0 <= index < n_samples:
+        raise InvalidIndicesError(f"{name} must be in [0, {n_samples}), got {index!r}")
+    return int(index)
+
+
+def check_finite_features(x: Any, *, name: str = "x") -> None:
+    """Raise :class:`NonFiniteFeaturesError` if a dense or sparse numeric matrix holds NaN or infinity."""
+    values = x.data if sp.issparse(x) else np.asarray(x)
+    if not np.issubdtype(values.dtype, np.number):
+        raise InvalidArgumentError(f"{name} must hold numbers, got dtype {values.dtype}")
+    if np.issubdtype(values.dtype, np.integer):
+        return
+    finite = np.isfinite(values)
+    if not finite.all():
+        if sp.issparse(x):
+            coo = x.tocoo()
+            bad = np.flatnonzero(~np.isfinite(coo.data))
+            rows = coo.row[bad]
+        else:
+            rows = np.unique(np.nonzero(~finite.reshape(finite.shape[0], -1))[0])
+        raise NonFiniteFeaturesError(
+            f"{name} must hold only finite values, got NaN or infinity in rows {_preview(np.unique(rows))}"
+        )
+
+
+def check_positive_int(value: Any, *, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int after checking that it is an integer >= ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise InvalidArgumentError(f"{name} must be an int >= {minimum}, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise InvalidArgumentError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
