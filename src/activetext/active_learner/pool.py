@@ -1,0 +1,432 @@
+"""Pool-based active learning: the learner picks documents from a fixed pool, a person (or an oracle) labels them.
+
+The learner's labels (:attr:`PoolBasedActiveLearner.y`) are the source of truth. The dataset's own labels
+(``dataset.y``) are never read for training and never written: in a simulation they hold the true labels that an
+oracle reveals; in a real project they are usually all ``-1``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from activetext.active_learner.state import PoolState
+from activetext.classifiers.base import Classifier
+from activetext.classifiers.factories import ClassifierFactory
+from activetext.data.datasets import Dataset
+from activetext.data.labels import check_multi_labels, check_single_labels
+from activetext.exceptions import (
+    ActiveTextError,
+    InvalidArgumentError,
+    InvalidIndicesError,
+    LabelCountMismatchError,
+    NoPendingQueryError,
+    NotInitializedError,
+)
+from activetext.query_strategies.base import QueryStrategy
+from activetext.utils.validation import check_index, check_indices
+
+__all__ = ["PoolBasedActiveLearner"]
+
+
+class PoolBasedActiveLearner:
+    """An active learner over a fixed pool of documents.
+
+    Parameters
+    ----------
+    clf_factory : ClassifierFactory
+        Creates the classifier that is (re)trained after each batch of labels.
+    query_strategy : QueryStrategy
+        Chooses the documents to label next.
+    dataset : Dataset
+        The pool. Its labels are not used for training (see the module docstring).
+    reuse_model : bool
+        When False (default), every retraining fits a fresh classifier from ``clf_factory``. When True, the
+        current classifier is fitted again in place (useful for warm starts).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from activetext.classifiers import ConfidenceEnhancedLinearSVC
+    >>> from activetext.classifiers.factories import SklearnClassifierFactory
+    >>> from activetext.data import SklearnDataset
+    >>> from activetext.query_strategies import BreakingTies
+    >>> x = np.array([[0.0, 1.0], [0.1, 0.9], [1.0, 0.0], [0.9, 0.2], [0.5, 0.5], [0.6, 0.4]])
+    >>> pool = SklearnDataset(x, target_labels=np.arange(2))
+    >>> learner = PoolBasedActiveLearner(
+    ...     SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()), BreakingTies(seed=0), pool)
+    >>> learner.initialize_data([0, 2], [0, 1])
+    >>> queried = learner.query(num_samples=2)
+    >>> sorted(queried.tolist())
+    [4, 5]
+    >>> learner.update([0, 1])
+    >>> learner.y.tolist()
+    [0, -1, 1, -1, 0, 1]
+    """
+
+    def __init__(
+        self, clf_factory: ClassifierFactory, query_strategy: QueryStrategy, dataset: Dataset, reuse_model: bool = False
+    ):
+        if not isinstance(clf_factory, ClassifierFactory):
+            raise InvalidArgumentError(f"clf_factory must be a ClassifierFactory, got {type(clf_factory).__name__}")
+        if not isinstance(query_strategy, QueryStrategy):
+            raise InvalidArgumentError(
+                f"query_strategy must be a QueryStrategy, got {type(query_strategy).__name__}"
+            )
+        if not isinstance(dataset, Dataset):
+            raise InvalidArgumentError(f"dataset must be an activetext Dataset, got {type(dataset).__name__}")
+        self.clf_factory = clf_factory
+        self.query_strategy = query_strategy
+        self.dataset = dataset
+        self.reuse_model = bool(reuse_model)
+        self._state: PoolState | None = None
+        self._classifier: Classifier | None = None
+        self._queried: np.ndarray | None = None
+
+    # --- starting --------------------------------------------------------------------------------------------
+
+    def initialize_data(
+        self,
+        indices_initial: Any,
+        y_initial: Any,
+        indices_ignored: Any = None,
+        indices_validation: Any = None,
+        retrain: bool = True,
+    ) -> None:
+        """Start (or restart) from labeled documents.
+
+        Parameters
+        ----------
+        indices_initial : array-like of int
+            The labeled documents.
+        y_initial : array-like of int or indicator matrix
+            Their labels, in the same order.
+        indices_ignored : array-like of int, optional
+            Documents never to query or train on; must not overlap ``indices_initial``.
+        indices_validation : array-like of int, optional
+            A subset of ``indices_initial`` held out from training and passed to the classifier as validation data.
+        retrain : bool
+            Whether to train the classifier now.
+        """
+        n_samples = len(self.dataset)
+        indices = check_indices(indices_initial, n_samples, name="indices_initial")
+        labels = self._check_labels(y_initial, indices.size, name="y_initial")
+        ignored = check_indices([] if indices_ignored is None else indices_ignored, n_samples, name="indices_ignored")
+        overlap = np.intersect1d(indices, ignored)
+        if overlap.size:
+            raise InvalidIndicesError(
+                f"indices_ignored must not contain labeled documents, got {overlap[:8].tolist()} in both"
+            )
+        validation = self._check_validation(indices_validation, indices, name="indices_validation")
+        state = PoolState.empty(n_samples, self.dataset.num_classes, multi_label=self.dataset.is_multi_label)
+        state.set_labels(indices, labels)
+        state.ignored[ignored] = True
+        state.validation[validation] = True
+        classifier = self._train(state, previous=None) if retrain else None
+        self._commit(state, classifier, queried=None)
+
+    def initialize(self, classifier: Classifier | None = None) -> None:
+        """Start with no labels: from an already trained classifier, or with none at all (cold start).
+
+        With ``classifier=None`` only strategies that need no model (such as
+        :class:`~activetext.query_strategies.RandomSampling`) can query until the first labels arrive.
+
+        Parameters
+        ----------
+        classifier : Classifier, optional
+            A fitted classifier for the same label set; it is used for querying until the first retraining.
+        """
+        if classifier is not None:
+            if not isinstance(classifier, Classifier):
+                raise InvalidArgumentError(f"classifier must be an activetext Classifier, got {type(classifier).__name__}")
+            if not hasattr(classifier, "multi_label_"):
+                raise InvalidArgumentError(f"classifier must be fitted, got an unfitted {type(classifier).__name__}")
+        state = PoolState.empty(len(self.dataset), self.dataset.num_classes, multi_label=self.dataset.is_multi_label)
+        self._commit(state, classifier, queried=None)
+
+    # --- the loop --------------------------------------------------------------------------------------------
+
+    def query(self, num_samples: int = 10, query_strategy_kwargs: dict[str, Any] | None = None) -> np.ndarray:
+        """Ask the query strategy for ``num_samples`` unlabeled documents and remember them as the pending query.
+
+        A new query replaces a pending one that was never answered.
+
+        Parameters
+        ----------
+        num_samples : int
+            The batch size.
+        query_strategy_kwargs : dict, optional
+            Extra keyword arguments passed to the strategy's ``query``.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            Indices into the dataset, the most wanted first.
+
+        Raises
+        ------
+        NotInitializedError
+            Before ``initialize_data`` or ``initialize``.
+        PoolExhaustedException
+            If ``num_samples`` exceeds the unlabeled pool.
+        EmptyPoolException
+            If the unlabeled pool is empty.
+        """
+        state = self._require_state("query")
+        indices_labeled = np.flatnonzero(state.labeled)
+        indices_unlabeled = np.flatnonzero(state.unlabeled)
+        queried = self.query_strategy.query(
+            self._classifier,
+            self.dataset,
+            indices_unlabeled,
+            indices_labeled,
+            state.y[indices_labeled],
+            n=num_samples,
+            **(query_strategy_kwargs or {}),
+        )
+        queried = np.asarray(queried, dtype=np.int64)
+        if queried.shape != (num_samples,) or np.unique(queried).size != num_samples or not np.all(
+            state.unlabeled[queried]
+        ):
+            raise ActiveTextError(
+                f"{type(self.query_strategy).__name__} broke the query contract: asked for {num_samples} unique "
+                f"unlabeled indices, got {queried[:8].tolist()}"
+            )
+        self._queried = queried
+        return queried.copy()
+
+    def update(self, y: Any, indices_validation: Any = None) -> None:
+        """Label the documents of the pending query and retrain.
+
+        Parameters
+        ----------
+        y : array-like of int or indicator matrix
+            One label (row) per document of the pending query, in the order ``query`` returned them.
+        indices_validation : array-like of int, optional
+            Dataset indices, a subset of the pending query, to hold out as validation data.
+
+        Raises
+        ------
+        NoPendingQueryError
+            If no query is waiting for labels.
+        LabelCountMismatchError
+            If ``y`` does not have one label per queried document.
+        InvalidLabelError
+            If a label is outside the label set.
+        """
+        state = self._require_state("update")
+        if self._queried is None:
+            raise NoPendingQueryError("update got labels but no query is pending: call query(num_samples) first")
+        labels = self._check_labels(y, self._queried.size, name="y")
+        validation = self._check_validation(indices_validation, self._queried, name="indices_validation")
+        state = state.copy()
+        state.set_labels(self._queried, labels)
+        state.validation[validation] = True
+        self._commit(state, self._train(state, previous=self._classifier), queried=None)
+
+    # --- corrections -----------------------------------------------------------------------------------------
+
+    def update_label_at(self, index: int, y: Any, retrain: bool = True) -> None:
+        """Correct the label of an already labeled document.
+
+        Parameters
+        ----------
+        index : int
+            A labeled document.
+        y : int or indicator row
+            The corrected label.
+        retrain : bool
+            Whether to retrain now.
+        """
+        state = self._require_state("update_label_at")
+        index = self._check_labeled_index(state, index)
+        labels = self._check_labels([y] if not sp.issparse(y) and np.ndim(y) == 0 else y, 1, name="y")
+        state = state.copy()
+        state.set_labels(np.array([index]), labels)
+        self._apply(state, retrain)
+
+    def remove_label_at(self, index: int, retrain: bool = True) -> None:
+        """Remove the label of a document; it returns to the unlabeled pool.
+
+        Parameters
+        ----------
+        index : int
+            A labeled document.
+        retrain : bool
+            Whether to retrain now.
+        """
+        state = self._require_state("remove_label_at")
+        index = self._check_labeled_index(state, index)
+        state = state.copy()
+        state.clear_labels(np.array([index]))
+        self._apply(state, retrain)
+
+    def ignore_sample_at(self, index: int) -> None:
+        """Exclude an unlabeled document from ever being queried (for example, it cannot be labeled).
+
+        A document of the pending query leaves it; ``update`` then expects one label fewer.
+
+        Parameters
+        ----------
+        index : int
+            An unlabeled document; a labeled one must first be freed with :meth:`remove_label_at`.
+        """
+        state = self._require_state("ignore_sample_at")
+        index = check_index(index, len(self.dataset))
+        if state.labeled[index]:
+            raise InvalidIndicesError(
+                f"index {index} is already labeled; call remove_label_at({index}) before ignoring it"
+            )
+        state = state.copy()
+        state.ignored[index] = True
+        queried = None if self._queried is None else self._queried[self._queried != index]
+        self._commit(state, self._classifier, queried=queried if queried is None or queried.size else None)
+
+    def retrain(self) -> None:
+        """Train the classifier on the current labels (after corrections made with ``retrain=False``)."""
+        state = self._require_state("retrain")
+        self._commit(state, self._train(state, previous=self._classifier), queried=self._queried)
+
+    # --- what the learner knows ------------------------------------------------------------------------------
+
+    @property
+    def classifier(self) -> Classifier | None:
+        """The current classifier (``None`` before the first training)."""
+        return self._classifier
+
+    @property
+    def is_initialized(self) -> bool:
+        """Whether ``initialize_data`` or ``initialize`` has been called."""
+        return self._state is not None
+
+    @property
+    def y(self) -> np.ndarray | sp.csr_matrix:
+        """The learner's labels, aligned with the dataset: ``-1`` (or an empty row) where unlabeled.
+
+        This is the source of truth for what has been labeled; it is a copy, changes to it have no effect.
+        """
+        return self._require_state("y").y.copy()
+
+    @property
+    def indices_labeled(self) -> np.ndarray:
+        """The labeled documents (validation documents included), in ascending order."""
+        return np.flatnonzero(self._require_state("indices_labeled").labeled)
+
+    @property
+    def indices_unlabeled(self) -> np.ndarray:
+        """The documents that can be queried: neither labeled nor ignored."""
+        return np.flatnonzero(self._require_state("indices_unlabeled").unlabeled)
+
+    @property
+    def indices_ignored(self) -> np.ndarray:
+        """The documents excluded from querying and training."""
+        return np.flatnonzero(self._require_state("indices_ignored").ignored)
+
+    @property
+    def indices_validation(self) -> np.ndarray:
+        """The labeled documents held out from training as validation data."""
+        return np.flatnonzero(self._require_state("indices_validation").validation)
+
+    @property
+    def indices_queried(self) -> np.ndarray:
+        """The pending query (empty when no query waits for labels)."""
+        return np.empty(0, dtype=np.int64) if self._queried is None else self._queried.copy()
+
+    # --- persistence -----------------------------------------------------------------------------------------
+
+    def save(self, folder: str | Path) -> None:
+        """Write the learner's full state to ``folder`` (see :mod:`activetext.active_learner.persistence`)."""
+        from activetext.active_learner.persistence import save_learner
+
+        save_learner(self, Path(folder))
+
+    @classmethod
+    def load(
+        cls,
+        folder: str | Path,
+        dataset: Dataset,
+        *,
+        query_strategy: QueryStrategy | None = None,
+        clf_factory: ClassifierFactory | None = None,
+    ) -> PoolBasedActiveLearner:
+        """Read a learner written by :meth:`save`; ``dataset`` must be the pool it was saved with.
+
+        ``query_strategy`` and ``clf_factory`` replace the saved ones (needed for strategies that cannot be saved).
+        """
+        from activetext.active_learner.persistence import load_learner
+
+        return load_learner(Path(folder), dataset, query_strategy=query_strategy, clf_factory=clf_factory)
+
+    # --- internals -------------------------------------------------------------------------------------------
+
+    def _require_state(self, operation: str) -> PoolState:
+        if self._state is None:
+            raise NotInitializedError(
+                f"{operation} needs an initialized learner: call initialize_data(indices, labels) or initialize() first"
+            )
+        return self._state
+
+    def _check_labels(self, y: Any, count: int, *, name: str) -> np.ndarray | sp.csr_matrix:
+        num_classes = self.dataset.num_classes
+        if self.dataset.is_multi_label:
+            rows = y.shape[0] if sp.issparse(y) or np.ndim(y) == 2 else len(y)
+            if rows != count:
+                raise LabelCountMismatchError(f"{name} must have {count} rows, one per document, got {rows}")
+            return check_multi_labels(y, num_classes, n_samples=count, name=name)
+        array = np.asarray(y)
+        if array.ndim == 1 and array.shape[0] != count:
+            raise LabelCountMismatchError(f"{name} must have {count} labels, one per document, got {array.shape[0]}")
+        return check_single_labels(array, num_classes, n_samples=count, name=name, allow_unlabeled=False)
+
+    def _check_validation(self, indices_validation: Any, allowed: np.ndarray, *, name: str) -> np.ndarray:
+        if indices_validation is None:
+            return np.empty(0, dtype=np.int64)
+        validation = check_indices(indices_validation, len(self.dataset), name=name)
+        outside = np.setdiff1d(validation, allowed)
+        if outside.size:
+            raise InvalidIndicesError(
+                f"{name} must be a subset of the documents being labeled, got {outside[:8].tolist()} outside them"
+            )
+        return validation
+
+    def _check_labeled_index(self, state: PoolState, index: Any) -> int:
+        index = check_index(index, len(self.dataset))
+        if not state.labeled[index]:
+            raise InvalidIndicesError(f"index {index} is not labeled; label it through query and update")
+        return index
+
+    def _train(self, state: PoolState, previous: Classifier | None) -> Classifier | None:
+        """Fit a classifier on ``state``'s labels, or return None when nothing is labeled."""
+        train_indices = np.flatnonzero(state.labeled & ~state.validation)
+        if train_indices.size == 0:
+            return None
+        classifier = previous if self.reuse_model and previous is not None else self.clf_factory.new()
+        validation_indices = np.flatnonzero(state.validation)
+        validation = (
+            self.dataset[validation_indices].with_labels(state.y[validation_indices])
+            if validation_indices.size
+            else None
+        )
+        train = self.dataset[train_indices].with_labels(state.y[train_indices])
+        return classifier.fit(train, validation=validation)
+
+    def _apply(self, state: PoolState, retrain: bool) -> None:
+        classifier = self._train(state, previous=self._classifier) if retrain else self._classifier
+        self._commit(state, classifier, queried=self._queried)
+
+    def _commit(self, state: PoolState, classifier: Classifier | None, queried: np.ndarray | None) -> None:
+        """Replace the learner's state in one step, after everything that could fail has succeeded."""
+        self._state = state
+        self._classifier = classifier
+        self._queried = queried
+
+    def __repr__(self) -> str:
+        if self._state is None:
+            return f"PoolBasedActiveLearner({self.query_strategy!r}, n_samples={len(self.dataset)}, not initialized)"
+        return (
+            f"PoolBasedActiveLearner({self.query_strategy!r}, n_samples={len(self.dataset)}, "
+            f"labeled={int(self._state.labeled.sum())}, ignored={int(self._state.ignored.sum())})"
+        )

@@ -1,0 +1,63 @@
+"""Classifier factories: an active learner asks its factory for a fresh classifier before each retraining."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from sklearn.base import BaseEstimator, clone
+
+from activetext.classifiers.base import Classifier
+from activetext.classifiers.sklearn import SklearnClassifier
+from activetext.exceptions import InvalidArgumentError
+
+__all__ = ["AbstractClassifierFactory", "ClassifierFactory", "SklearnClassifierFactory"]
+
+
+class ClassifierFactory(ABC):
+    """Creates new, unfitted classifiers of one configuration."""
+
+    @abstractmethod
+    def new(self) -> Classifier:
+        """Return a new, unfitted classifier."""
+
+
+AbstractClassifierFactory = ClassifierFactory
+"""The name small-text uses for the factory base class."""
+
+
+class SklearnClassifierFactory(ClassifierFactory):
+    """Creates :class:`~activetext.classifiers.SklearnClassifier` objects around clones of one estimator.
+
+    Parameters
+    ----------
+    base_estimator : sklearn estimator
+        The template, for example ``ConfidenceEnhancedLinearSVC()``; each new classifier gets a clone.
+    num_classes : int, optional
+        The size of the label set. Leave it out to take it from the training data at ``fit``.
+    kwargs : dict, optional
+        Further keyword arguments for :class:`~activetext.classifiers.SklearnClassifier`, such as
+        ``class_weight`` or ``calibration``.
+
+    Examples
+    --------
+    >>> from activetext.classifiers import ConfidenceEnhancedLinearSVC
+    >>> factory = SklearnClassifierFactory(ConfidenceEnhancedLinearSVC())
+    >>> factory.new()
+    SklearnClassifier(ConfidenceEnhancedLinearSVC(), num_classes=None)
+    """
+
+    def __init__(self, base_estimator: BaseEstimator, num_classes: int | None = None, kwargs: dict[str, Any] | None = None):
+        if not hasattr(base_estimator, "fit") or not hasattr(base_estimator, "get_params"):
+            raise InvalidArgumentError(f"base_estimator must be a scikit-learn estimator, got {base_estimator!r}")
+        self.base_estimator = base_estimator
+        self.num_classes = num_classes
+        self.kwargs = dict(kwargs) if kwargs else {}
+        self.new()  # validates num_classes and kwargs now rather than at the first retraining
+
+    def new(self) -> SklearnClassifier:
+        """Return a new :class:`~activetext.classifiers.SklearnClassifier` around a clone of the template."""
+        return SklearnClassifier(clone(self.base_estimator), self.num_classes, **self.kwargs)
+
+    def __repr__(self) -> str:
+        return f"SklearnClassifierFactory({self.base_estimator!r}, num_classes={self.num_classes})"

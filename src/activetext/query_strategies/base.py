@@ -1,0 +1,205 @@
+"""The query strategy contract and the machinery shared by strategies that score candidates.
+
+Every strategy answers one call::
+
+    query(clf, dataset, indices_unlabeled, indices_labeled, y, n) -> indices
+
+and returns exactly ``n`` unique indices drawn from ``indices_unlabeled``, or raises
+:class:`~activetext.exceptions.PoolExhaustedException` / :class:`~activetext.exceptions.EmptyPoolException`.
+After each call, :attr:`QueryStrategy.last_candidates` and :attr:`QueryStrategy.last_scores` hold the scored
+candidates (higher score = more wanted) for inspection.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from activetext.classifiers.base import Classifier
+from activetext.data.datasets import Dataset
+from activetext.exceptions import (
+    EmptyPoolException,
+    InvalidArgumentError,
+    MissingCapabilityError,
+    PoolExhaustedException,
+)
+from activetext.utils.chunking import DEFAULT_CHUNK_SIZE, iter_chunks
+from activetext.utils.random import Seed, make_rng
+from activetext.utils.validation import check_positive_int
+
+__all__ = ["QueryStrategy", "ProbabilityScoringStrategy", "select_top_n", "check_pool"]
+
+
+def check_pool(indices_unlabeled: Any, n: Any) -> tuple[np.ndarray, int]:
+    """Check a query's pool and size; return the pool as an int64 array and ``n`` as an int.
+
+    Raises
+    ------
+    EmptyPoolException
+        If the pool is empty.
+    PoolExhaustedException
+        If ``n`` is larger than the pool.
+    """
+    n = check_positive_int(n, name="num_samples")
+    pool = np.asarray(indices_unlabeled, dtype=np.int64).ravel()
+    if pool.size == 0:
+        raise EmptyPoolException(f"the unlabeled pool is empty: num_samples={n} documents cannot be queried")
+    if n > pool.size:
+        raise PoolExhaustedException(
+            f"num_samples={n} is larger than the unlabeled pool ({pool.size} documents)"
+        )
+    return pool, n
+
+
+def select_top_n(scores: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Return the positions of the ``n`` highest scores, best first, breaking ties at random.
+
+    Runs in linear time plus the sort of the tied block at the threshold; ``rng`` makes tie-breaking
+    reproducible.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray of shape (m,)
+        Scores, higher is better. NaN is treated as the lowest score.
+    n : int
+        How many positions to return (``1 <= n <= m``).
+    rng : numpy.random.Generator
+        The source of the random tie-breaking keys.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n,)
+    """
+    scores = np.where(np.isnan(scores), -np.inf, scores)
+    tiebreak = rng.random(scores.size)
+    threshold = np.partition(scores, scores.size - n)[scores.size - n]
+    contenders = np.flatnonzero(scores >= threshold)
+    order = np.lexsort((tiebreak[contenders], -scores[contenders]))[:n]
+    return contenders[order].astype(np.int64)
+
+
+class QueryStrategy(ABC):
+    """Base class of query strategies.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        The source of every random choice the strategy makes (tie-breaking included).
+    """
+
+    def __init__(self, seed: Seed = None):
+        self.seed = seed
+        self.rng = make_rng(seed)
+        self.last_candidates: np.ndarray | None = None
+        self.last_scores: np.ndarray | None = None
+
+    def query(
+        self,
+        clf: Classifier | None,
+        dataset: Dataset,
+        indices_unlabeled: np.ndarray,
+        indices_labeled: np.ndarray,
+        y: np.ndarray | sp.csr_matrix,
+        n: int = 10,
+    ) -> np.ndarray:
+        """Return ``n`` unique indices from ``indices_unlabeled``, the most wanted first.
+
+        Parameters
+        ----------
+        clf : Classifier or None
+            The current classifier; ``None`` before any training (cold start).
+        dataset : Dataset
+            The whole pool's dataset; ``indices_*`` point into it.
+        indices_unlabeled : numpy.ndarray
+            The candidates.
+        indices_labeled : numpy.ndarray
+            The labeled documents.
+        y : numpy.ndarray or scipy.sparse.csr_matrix
+            The labels of ``indices_labeled``, in the same order.
+        n : int
+            How many documents to return.
+
+        Returns
+        -------
+        numpy.ndarray of int64, shape (n,)
+        """
+        pool, n = check_pool(indices_unlabeled, n)
+        scores = self.score(clf, dataset, pool, np.asarray(indices_labeled, dtype=np.int64), y)
+        selected = pool[select_top_n(scores, n, self.rng)]
+        self.last_candidates, self.last_scores = pool, scores
+        return selected
+
+    @abstractmethod
+    def score(
+        self,
+        clf: Classifier | None,
+        dataset: Dataset,
+        candidates: np.ndarray,
+        indices_labeled: np.ndarray,
+        y: np.ndarray | sp.csr_matrix,
+    ) -> np.ndarray:
+        """Return one score per candidate; higher means the candidate is more wanted."""
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor arguments that recreate this strategy (used by ``save``).
+
+        The seed is omitted when it is a generator; the generator's state is saved separately.
+        """
+        return {"seed": None if isinstance(self.seed, np.random.Generator) else self.seed}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+class ProbabilityScoringStrategy(QueryStrategy):
+    """A strategy whose score is a function of the classifier's probabilities on each candidate.
+
+    Candidates are predicted ``chunk_size`` rows at a time, so memory stays bounded on large pools; nothing
+    outside the candidates is predicted.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        Source of the random tie-breaking.
+    chunk_size : int
+        Candidates predicted at a time.
+    """
+
+    def __init__(self, seed: Seed = None, chunk_size: int = DEFAULT_CHUNK_SIZE):
+        super().__init__(seed)
+        self.chunk_size = check_positive_int(chunk_size, name="chunk_size")
+
+    def score(
+        self,
+        clf: Classifier | None,
+        dataset: Dataset,
+        candidates: np.ndarray,
+        indices_labeled: np.ndarray,
+        y: np.ndarray | sp.csr_matrix,
+    ) -> np.ndarray:
+        if not isinstance(clf, Classifier):
+            raise MissingCapabilityError(
+                f"{type(self).__name__} needs a trained classifier, got {clf!r}; start with labeled data "
+                "(initialize_data) or query a first batch with RandomSampling"
+            )
+        if dataset.is_multi_label:
+            raise InvalidArgumentError(
+                f"{type(self).__name__} scores single-label data; dataset is multi-label "
+                f"({dataset.num_classes} labels)"
+            )
+        scores = np.empty(candidates.size, dtype=np.float64)
+        for chunk in iter_chunks(np.arange(candidates.size), self.chunk_size):
+            scores[chunk] = self.score_probabilities(clf.predict_proba(dataset[candidates[chunk]]))
+        return scores
+
+    @staticmethod
+    @abstractmethod
+    def score_probabilities(proba: np.ndarray) -> np.ndarray:
+        """Map an ``(n, C)`` probability array to ``n`` scores (higher = more wanted)."""
+
+    def get_params(self) -> dict[str, Any]:
+        return {**super().get_params(), "chunk_size": self.chunk_size}
