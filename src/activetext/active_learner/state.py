@@ -78,7 +78,7 @@ def _replace_rows(matrix: sp.csr_matrix, indices: np.ndarray, rows: sp.csr_matri
     """Return ``matrix`` with the rows at ``indices`` replaced by ``rows`` (linear in the matrix size)."""
     keep = np.ones(matrix.shape[0], dtype=bool)
     keep[indices] = False
-    selector = sp.diags(keep.astype(np.int64), format="csr")
+    selector = sp.diags(keep.astype(np.int64), format="csr", dtype=np.int64)
     placement = sp.csr_matrix(
         (np.ones(indices.size, dtype=np.int64), (indices, np.arange(indices.size))),
         shape=(matrix.shape[0], indices.size),

@@ -1,0 +1,68 @@
+"""Shared fixtures: small pools with known structure, and the shared benchmark data when it is present."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from activetext.active_learner import PoolBasedActiveLearner
+from activetext.classifiers import ConfidenceEnhancedLinearSVC
+from activetext.classifiers.factories import SklearnClassifierFactory
+from activetext.data import SklearnDataset
+from activetext.query_strategies import QueryStrategy, RandomSampling
+
+
+def blobs(n_per_class: int = 20, num_classes: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Well separated Gaussian blobs: class c is centred at 4 * e_c."""
+    rng = np.random.default_rng(seed)
+    x = np.vstack([rng.normal(size=(n_per_class, num_classes)) * 0.5 + 4 * np.eye(num_classes)[c] for c in range(num_classes)])
+    y = np.repeat(np.arange(num_classes), n_per_class)
+    return x, y
+
+
+@pytest.fixture
+def pool() -> SklearnDataset:
+    """60 documents in 3 separable classes, with their true labels."""
+    x, y = blobs()
+    return SklearnDataset(x, y, target_labels=np.arange(3))
+
+
+@pytest.fixture
+def multi_label_pool() -> SklearnDataset:
+    """40 documents with 3 labels; label c is present when feature c is positive."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 3))
+    return SklearnDataset(x, sp.csr_matrix((x > 0).astype(int)))
+
+
+def make_learner(dataset, strategy: QueryStrategy | None = None, **kwargs) -> PoolBasedActiveLearner:
+    """A learner with ConfidenceEnhancedLinearSVC and (by default) seeded random sampling."""
+    factory = SklearnClassifierFactory(ConfidenceEnhancedLinearSVC())
+    return PoolBasedActiveLearner(factory, strategy or RandomSampling(seed=0), dataset, **kwargs)
+
+
+def snapshot(learner: PoolBasedActiveLearner) -> dict:
+    """Everything observable about a learner's state, for before/after comparisons."""
+    if not learner.is_initialized:
+        return {"initialized": False}
+    y = learner.y
+    return {
+        "y": y.toarray() if sp.issparse(y) else y,
+        "labeled": learner.indices_labeled,
+        "unlabeled": learner.indices_unlabeled,
+        "ignored": learner.indices_ignored,
+        "validation": learner.indices_validation,
+        "queried": learner.indices_queried,
+        "classifier": id(learner.classifier),
+        "proba": None if learner.classifier is None else learner.classifier.predict_proba(learner.dataset),
+    }
+
+
+def assert_same_state(before: dict, after: dict) -> None:
+    assert before.keys() == after.keys()
+    for key, value in before.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(value, after[key], err_msg=key)
+        else:
+            assert value == after[key], key
