@@ -16,7 +16,12 @@ from activetext.query_strategies import QueryStrategy, RandomSampling
 def blobs(n_per_class: int = 20, num_classes: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Well separated Gaussian blobs: class c is centred at 4 * e_c."""
     rng = np.random.default_rng(seed)
-    x = np.vstack([rng.normal(size=(n_per_class, num_classes)) * 0.5 + 4 * np.eye(num_classes)[c] for c in range(num_classes)])
+    x = np.vstack(
+        [
+            rng.normal(size=(n_per_class, num_classes)) * 0.5 + 4 * np.eye(num_classes)[c]
+            for c in range(num_classes)
+        ]
+    )
     y = np.repeat(np.arange(num_classes), n_per_class)
     return x, y
 

@@ -23,7 +23,9 @@ def shared_data_available() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not shared_data_available(), reason="the shared 20newsgroups data is not present")
+pytestmark = pytest.mark.skipif(
+    not shared_data_available(), reason="the shared 20newsgroups data is not present"
+)
 
 
 def test_program_imports_only_what_the_article_imports():
@@ -48,7 +50,12 @@ def test_program_imports_only_what_the_article_imports():
 
 def test_article_program_runs_and_learns():
     completed = subprocess.run(
-        [sys.executable, str(PROGRAM)], capture_output=True, text=True, timeout=300, env={**os.environ}, check=False
+        [sys.executable, str(PROGRAM)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     out = completed.stdout

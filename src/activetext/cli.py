@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 from activetext.exceptions import MissingDependencyError
 
@@ -29,12 +30,14 @@ def _root() -> None:
 
 @app.command()
 def demo(
-    strategy: Strategy = typer.Option(Strategy.BREAKING_TIES, help="Query strategy."),
-    seed: int = typer.Option(0, min=0, help="Seed of the initial set and the strategy."),
-    iterations: int = typer.Option(15, min=0, help="Rounds of querying and labeling."),
-    batch_size: int = typer.Option(20, min=1, help="Documents queried per round."),
-    initial_size: int = typer.Option(20, min=2, help="Balanced initial labels."),
-    output: Path = typer.Option(Path("activetext-demo"), help="Folder for results.json and learning_curve.png."),
+    strategy: Annotated[Strategy, typer.Option(help="Query strategy.")] = Strategy.BREAKING_TIES,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the initial set and the strategy.")] = 0,
+    iterations: Annotated[int, typer.Option(min=0, help="Rounds of querying and labeling.")] = 15,
+    batch_size: Annotated[int, typer.Option(min=1, help="Documents queried per round.")] = 20,
+    initial_size: Annotated[int, typer.Option(min=2, help="Balanced initial labels.")] = 20,
+    output: Annotated[Path, typer.Option(help="Folder for results.json and learning_curve.png.")] = Path(
+        "activetext-demo"
+    ),
 ) -> None:
     """Run the article's scenario: 20 Newsgroups baseball vs hockey, TF-IDF, ConfidenceEnhancedLinearSVC."""
     from activetext.demo import run_demo, write_results

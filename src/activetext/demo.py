@@ -153,7 +153,9 @@ def run_demo(config: DemoConfig, on_step: Callable[[DemoStep], None] | None = No
     text_test = load_benchmark("20newsgroups", "test", categories=list(CATEGORIES), remove=remove)
     vectorizer = TfidfVectorizer(stop_words="english")
     train = SklearnDataset(
-        normalize(vectorizer.fit_transform(text_train.x)), text_train.y, target_labels=text_train.target_labels
+        normalize(vectorizer.fit_transform(text_train.x)),
+        text_train.y,
+        target_labels=text_train.target_labels,
     )
     test = SklearnDataset(
         normalize(vectorizer.transform(text_test.x)), text_test.y, target_labels=text_test.target_labels

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import assert_same_state, make_learner, snapshot
 
 from activetext.active_learner import PoolBasedActiveLearner
 from activetext.active_learner.persistence import FORMAT_VERSION
@@ -21,11 +20,14 @@ from activetext.exceptions import (
     SavedStateNotFoundError,
 )
 from activetext.query_strategies import BreakingTies
+from conftest import assert_same_state, make_learner, snapshot
 
 
 def learner_mid_loop(pool):
     learner = make_learner(pool, BreakingTies(seed=7))
-    learner.initialize_data([0, 1, 20, 21, 40, 41], [0, 0, 1, 1, 2, 2], indices_ignored=[5], indices_validation=[1])
+    learner.initialize_data(
+        [0, 1, 20, 21, 40, 41], [0, 0, 1, 1, 2, 2], indices_ignored=[5], indices_validation=[1]
+    )
     learner.update(pool.y[learner.query(num_samples=5)])
     learner.update_label_at(20, 2)
     learner.query(num_samples=3)  # left pending on purpose
@@ -106,7 +108,7 @@ def test_loading_a_missing_folder_raises(pool, tmp_path):
 def test_loading_a_folder_without_a_file_raises(pool, tmp_path):
     learner_mid_loop(pool).save(tmp_path / "saved")
     (tmp_path / "saved" / "state.npz").unlink()
-    with pytest.raises(SavedStateNotFoundError, match="missing the file 'state.npz'"):
+    with pytest.raises(SavedStateNotFoundError, match=r"missing the file 'state\.npz'"):
         PoolBasedActiveLearner.load(tmp_path / "saved", pool)
 
 
@@ -127,11 +129,14 @@ def test_loading_a_truncated_manifest_raises(pool, tmp_path):
         PoolBasedActiveLearner.load(tmp_path / "saved", pool)
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("format_version", FORMAT_VERSION + 1, f"format_version {FORMAT_VERSION + 1}"),
-    ("format_version", "1", "format_version '1'"),
-    ("format", "something.else", "format 'something.else'"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("format_version", FORMAT_VERSION + 1, f"format_version {FORMAT_VERSION + 1}"),
+        ("format_version", "1", "format_version '1'"),
+        ("format", "something.else", "format 'something.else'"),
+    ],
+)
 def test_loading_an_incompatible_format_raises(pool, tmp_path, key, value, message):
     learner_mid_loop(pool).save(tmp_path / "saved")
     path = tmp_path / "saved" / "manifest.json"
@@ -158,7 +163,16 @@ def test_text_dataset_with_a_pipeline_round_trips(tmp_path):
 
     from activetext.classifiers.factories import SklearnClassifierFactory
 
-    texts = ["good film", "great film", "bad film", "awful film", "fine", "dull", "superb acting", "poor plot"]
+    texts = [
+        "good film",
+        "great film",
+        "bad film",
+        "awful film",
+        "fine",
+        "dull",
+        "superb acting",
+        "poor plot",
+    ]
     data = TextDataset(texts, [1, 1, 0, 0, 1, 0, 1, 0], target_labels=[0, 1])
     factory = SklearnClassifierFactory(make_pipeline(TfidfVectorizer(), LogisticRegression()))
     learner = PoolBasedActiveLearner(factory, BreakingTies(seed=0), data)
@@ -166,5 +180,7 @@ def test_text_dataset_with_a_pipeline_round_trips(tmp_path):
     learner.update(data.y[learner.query(num_samples=2)])
     learner.save(tmp_path / "text")
     loaded = PoolBasedActiveLearner.load(tmp_path / "text", data)
-    np.testing.assert_array_equal(loaded.classifier.predict_proba(data), learner.classifier.predict_proba(data))
+    np.testing.assert_array_equal(
+        loaded.classifier.predict_proba(data), learner.classifier.predict_proba(data)
+    )
     assert sp.issparse(loaded.y) is False

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import assert_same_state, make_learner, snapshot
 
 from activetext.active_learner import PoolBasedActiveLearner
 from activetext.classifiers import ConfidenceEnhancedLinearSVC, SklearnClassifier
@@ -24,6 +23,7 @@ from activetext.exceptions import (
     PoolExhaustedException,
 )
 from activetext.query_strategies import BreakingTies, LeastConfidence, RandomSampling
+from conftest import assert_same_state, make_learner, snapshot
 
 
 def test_initialize_data_labels_exactly_the_given_documents(pool):
@@ -242,9 +242,21 @@ def test_using_the_learner_before_initializing_raises(pool):
         (lambda lr: lr.initialize_data([-3], [0]), InvalidIndicesError, r"negative, got \[-3\]"),
         (lambda lr: lr.initialize_data([1, 2], [0, 7]), InvalidLabelError, r"y_initial .* got \[7\]"),
         (lambda lr: lr.initialize_data([1, 2], [0, -1]), InvalidLabelError, r"got \[-1\]"),
-        (lambda lr: lr.initialize_data([1, 2], [0]), LabelCountMismatchError, "2 labels, one per document, got 1"),
-        (lambda lr: lr.initialize_data([1, 2], [0, 1], indices_ignored=[2]), InvalidIndicesError, r"\[2\] in both"),
-        (lambda lr: lr.initialize_data([1, 2], [0, 1], indices_validation=[3]), InvalidIndicesError, r"\[3\] outside"),
+        (
+            lambda lr: lr.initialize_data([1, 2], [0]),
+            LabelCountMismatchError,
+            "2 labels, one per document, got 1",
+        ),
+        (
+            lambda lr: lr.initialize_data([1, 2], [0, 1], indices_ignored=[2]),
+            InvalidIndicesError,
+            r"\[2\] in both",
+        ),
+        (
+            lambda lr: lr.initialize_data([1, 2], [0, 1], indices_validation=[3]),
+            InvalidIndicesError,
+            r"\[3\] outside",
+        ),
         (lambda lr: lr.initialize_data([1, 2], ["a", "b"]), InvalidLabelError, "integer class indices"),
     ],
 )
@@ -309,3 +321,32 @@ def test_constructor_checks_its_arguments(pool):
         PoolBasedActiveLearner(factory, "random", pool)
     with pytest.raises(InvalidArgumentError, match="dataset must be an activetext Dataset, got ndarray"):
         PoolBasedActiveLearner(factory, RandomSampling(), np.eye(3))
+
+
+def test_empty_texts_are_refused_when_the_classifier_cannot_use_them():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from activetext.data import TextDataset
+    from activetext.exceptions import EmptyTextError
+
+    data = TextDataset(["good", "bad", "   ", "fine", "awful", ""], [1, 0, 1, 1, 0, 0], target_labels=[0, 1])
+    factory = SklearnClassifierFactory(
+        make_pipeline(TfidfVectorizer(), LogisticRegression()), kwargs={"accepts_empty_texts": False}
+    )
+    learner = PoolBasedActiveLearner(factory, RandomSampling(seed=0), data)
+    with pytest.raises(EmptyTextError, match=r"empty texts in train at rows \[1\]"):
+        learner.initialize_data([0, 2], [1, 1])
+    assert not learner.is_initialized
+    learner.initialize_data([0, 1], [1, 0])
+    before = snapshot(learner)
+    learner.query(num_samples=4)  # the whole rest of the pool, empty texts included
+    queried = learner.indices_queried
+    with pytest.raises(EmptyTextError, match="cannot be trained on empty texts"):
+        learner.update(data.y[queried])
+    assert_same_state({**before, "queried": queried}, snapshot(learner))
+    for index in np.flatnonzero([not text.strip() for text in data.x]):
+        learner.ignore_sample_at(int(index))  # set the empty documents aside, then label the rest
+    learner.update(data.y[learner.indices_queried])
+    assert learner.indices_labeled.tolist() == [0, 1, 3, 4]

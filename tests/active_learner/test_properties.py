@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import make_learner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from activetext.data import SklearnDataset
 from activetext.exceptions import ActiveTextError
 from activetext.query_strategies import BreakingTies, RandomSampling
+from conftest import make_learner
 
 N_SAMPLES = 30
 X = np.random.default_rng(0).normal(size=(N_SAMPLES, 4))
@@ -53,7 +53,11 @@ def test_labeled_unlabeled_ignored_always_partition_the_pool(ops, uncertainty, s
             apply(learner, operation, argument)
         except ActiveTextError:
             pass  # refused operations must leave a consistent state, which is checked below
-        labeled, unlabeled, ignored = learner.indices_labeled, learner.indices_unlabeled, learner.indices_ignored
+        labeled, unlabeled, ignored = (
+            learner.indices_labeled,
+            learner.indices_unlabeled,
+            learner.indices_ignored,
+        )
         everything = np.concatenate([labeled, unlabeled, ignored])
         assert np.array_equal(np.sort(everything), np.arange(N_SAMPLES)), "not a partition"
         assert np.isin(learner.indices_queried, unlabeled).all()

@@ -154,9 +154,7 @@ def _strategy_entry(strategy: QueryStrategy) -> dict[str, Any] | None:
 
 
 def _checksums(folder: Path) -> dict[str, str]:
-    return {
-        path.relative_to(folder).as_posix(): _sha256(path) for path in sorted(folder.rglob("*")) if path.is_file()
-    }
+    return {path.relative_to(folder).as_posix(): _sha256(path) for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def _sha256(path: Path) -> str:
@@ -247,9 +245,7 @@ def _read_state(path: Path, dataset_entry: dict[str, Any]) -> tuple[PoolState, n
         raise CorruptSavedStateError(f"{str(path)!r} cannot be read: {error}") from error
     n_samples, num_classes = dataset_entry["n_samples"], dataset_entry["num_classes"]
     if dataset_entry["multi_label"]:
-        y = sp.csr_matrix(
-            (loaded["y_data"], loaded["y_indices"], loaded["y_indptr"]), shape=(n_samples, num_classes)
-        )
+        y = sp.csr_matrix((loaded["y_data"], loaded["y_indices"], loaded["y_indptr"]), shape=(n_samples, num_classes))
     else:
         y = loaded["y"]
     state = PoolState(y=y, labeled=loaded["labeled"], ignored=loaded["ignored"], validation=loaded["validation"])

@@ -68,14 +68,16 @@ class PoolBasedActiveLearner:
     """
 
     def __init__(
-        self, clf_factory: ClassifierFactory, query_strategy: QueryStrategy, dataset: Dataset, reuse_model: bool = False
+        self,
+        clf_factory: ClassifierFactory,
+        query_strategy: QueryStrategy,
+        dataset: Dataset,
+        reuse_model: bool = False,
     ):
         if not isinstance(clf_factory, ClassifierFactory):
             raise InvalidArgumentError(f"clf_factory must be a ClassifierFactory, got {type(clf_factory).__name__}")
         if not isinstance(query_strategy, QueryStrategy):
-            raise InvalidArgumentError(
-                f"query_strategy must be a QueryStrategy, got {type(query_strategy).__name__}"
-            )
+            raise InvalidArgumentError(f"query_strategy must be a QueryStrategy, got {type(query_strategy).__name__}")
         if not isinstance(dataset, Dataset):
             raise InvalidArgumentError(f"dataset must be an activetext Dataset, got {type(dataset).__name__}")
         self.clf_factory = clf_factory
@@ -141,7 +143,9 @@ class PoolBasedActiveLearner:
         """
         if classifier is not None:
             if not isinstance(classifier, Classifier):
-                raise InvalidArgumentError(f"classifier must be an activetext Classifier, got {type(classifier).__name__}")
+                raise InvalidArgumentError(
+                    f"classifier must be an activetext Classifier, got {type(classifier).__name__}"
+                )
             if not hasattr(classifier, "multi_label_"):
                 raise InvalidArgumentError(f"classifier must be fitted, got an unfitted {type(classifier).__name__}")
         state = PoolState.empty(len(self.dataset), self.dataset.num_classes, multi_label=self.dataset.is_multi_label)
@@ -188,8 +192,10 @@ class PoolBasedActiveLearner:
             **(query_strategy_kwargs or {}),
         )
         queried = np.asarray(queried, dtype=np.int64)
-        if queried.shape != (num_samples,) or np.unique(queried).size != num_samples or not np.all(
-            state.unlabeled[queried]
+        if (
+            queried.shape != (num_samples,)
+            or np.unique(queried).size != num_samples
+            or not np.all(state.unlabeled[queried])
         ):
             raise ActiveTextError(
                 f"{type(self.query_strategy).__name__} broke the query contract: asked for {num_samples} unique "

@@ -47,7 +47,12 @@ class SklearnClassifierFactory(ClassifierFactory):
     SklearnClassifier(ConfidenceEnhancedLinearSVC(), num_classes=None)
     """
 
-    def __init__(self, base_estimator: BaseEstimator, num_classes: int | None = None, kwargs: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        base_estimator: BaseEstimator,
+        num_classes: int | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ):
         if not hasattr(base_estimator, "fit") or not hasattr(base_estimator, "get_params"):
             raise InvalidArgumentError(f"base_estimator must be a scikit-learn estimator, got {base_estimator!r}")
         self.base_estimator = base_estimator

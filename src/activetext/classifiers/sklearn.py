@@ -101,6 +101,9 @@ class SklearnClassifier(Classifier):
         How probabilities are obtained when the estimator lacks ``predict_proba``.
     chunk_size : int
         Rows predicted at a time.
+    accepts_empty_texts : bool
+        Set it to False when the estimator cannot learn from empty texts; ``fit`` then refuses them with
+        :class:`~activetext.exceptions.EmptyTextError` naming the rows.
 
     Notes
     -----
@@ -117,6 +120,7 @@ class SklearnClassifier(Classifier):
         class_weight: str | dict[int, float] | None = None,
         calibration: ProbabilityCalibration = ProbabilityCalibration.SCALED,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        accepts_empty_texts: bool = True,
     ):
         if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
             raise InvalidArgumentError(f"estimator must be a scikit-learn estimator, got {estimator!r}")
@@ -131,6 +135,7 @@ class SklearnClassifier(Classifier):
         self.class_weight = class_weight
         self.calibration = calibration
         self.chunk_size = chunk_size
+        self.accepts_empty_texts = bool(accepts_empty_texts)
 
     # --- fitting ---------------------------------------------------------------------------------------------
 
@@ -147,7 +152,9 @@ class SklearnClassifier(Classifier):
         x = rows_of(train)
         if train.is_multi_label:
             indicator = train.y.toarray()
-            models = [self._fit_one(x, indicator[:, label], weights, single_label=False) for label in range(num_classes)]
+            models = [
+                self._fit_one(x, indicator[:, label], weights, single_label=False) for label in range(num_classes)
+            ]
         else:
             models = [self._fit_one(x, train.y, weights, single_label=True)]
         self.models_ = models
@@ -202,7 +209,7 @@ class SklearnClassifier(Classifier):
             return weights
         if self.class_weight == "balanced":
             per_class = len(y) / (classes.size * counts)
-            lookup = dict(zip(classes.tolist(), per_class.tolist()))
+            lookup = dict(zip(classes.tolist(), per_class.tolist(), strict=True))
         else:
             lookup = {int(label): float(weight) for label, weight in self.class_weight.items()}
         class_weights = np.array([lookup.get(int(label), 1.0) for label in classes])

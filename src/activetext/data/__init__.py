@@ -4,7 +4,7 @@ The names most programs need are importable from here: :class:`SklearnDataset` (
 :class:`SklearnDataSet`) for feature matrices and :class:`TextDataset` for raw texts.
 """
 
-from activetext.data.datasets import Dataset, SklearnDataset, SklearnDataSet, TextDataset
+from activetext.data.datasets import Dataset, SklearnDataSet, SklearnDataset, TextDataset
 from activetext.data.labels import LABEL_UNLABELED, LabelSetInferredWarning
 
 __all__ = [

@@ -165,9 +165,7 @@ class Dataset(ABC):
         array = np.asarray(key)
         if array.dtype == bool:
             if array.shape != (n_samples,):
-                raise InvalidIndicesError(
-                    f"a boolean mask must have shape ({n_samples},), got shape {array.shape}"
-                )
+                raise InvalidIndicesError(f"a boolean mask must have shape ({n_samples},), got shape {array.shape}")
             return np.flatnonzero(array)
         if array.ndim != 1 or (array.size and not np.issubdtype(array.dtype, np.integer)):
             raise InvalidIndicesError(f"indices must be a one-dimensional int array, got {array[:8]!r}")
@@ -256,7 +254,11 @@ class TextDataset(Dataset):
     """
 
     def __init__(
-        self, texts: Sequence[str], y: Any = None, target_labels: Any = None, label_names: Sequence[str] | None = None
+        self,
+        texts: Sequence[str],
+        y: Any = None,
+        target_labels: Any = None,
+        label_names: Sequence[str] | None = None,
     ):
         if isinstance(texts, str):
             raise InvalidArgumentError("texts must be a sequence of strings, got a single string")

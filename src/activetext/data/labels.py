@@ -44,7 +44,12 @@ def is_multi_label(y: Any) -> bool:
 
 
 def check_single_labels(
-    y: Any, num_classes: int | None, *, n_samples: int | None = None, name: str = "y", allow_unlabeled: bool = True
+    y: Any,
+    num_classes: int | None,
+    *,
+    n_samples: int | None = None,
+    name: str = "y",
+    allow_unlabeled: bool = True,
 ) -> np.ndarray:
     """Return single-label ``y`` as an int64 array after checking its shape and values.
 
@@ -73,8 +78,10 @@ def check_single_labels(
     if array.size == 0:
         return np.empty(0, dtype=np.int64)
     if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
-        if array.dtype != object and np.issubdtype(array.dtype, np.floating) and np.all(
-            np.isfinite(array) & (array == np.round(array))
+        if (
+            array.dtype != object
+            and np.issubdtype(array.dtype, np.floating)
+            and np.all(np.isfinite(array) & (array == np.round(array)))
         ):
             array = array.astype(np.int64)
         else:
@@ -116,7 +123,9 @@ def check_multi_labels(
     else:
         array = np.asarray(y)
         if array.ndim != 2:
-            raise LabelShapeError(f"{name} must be a 2-D indicator matrix for multi-label data, got shape {array.shape}")
+            raise LabelShapeError(
+                f"{name} must be a 2-D indicator matrix for multi-label data, got shape {array.shape}"
+            )
         matrix = sp.csr_matrix(array)
     if num_classes is not None and matrix.shape[1] != num_classes:
         raise LabelShapeError(
@@ -126,7 +135,9 @@ def check_multi_labels(
         raise LabelShapeError(f"{name} must have {n_samples} rows, got {matrix.shape[0]}")
     matrix.eliminate_zeros()
     if matrix.nnz and not np.all(matrix.data == 1):
-        raise InvalidLabelError(f"{name} must be a 0/1 indicator matrix, got values {np.unique(matrix.data)[:8].tolist()}")
+        raise InvalidLabelError(
+            f"{name} must be a 0/1 indicator matrix, got values {np.unique(matrix.data)[:8].tolist()}"
+        )
     matrix = matrix.astype(np.int64)
     matrix.sort_indices()
     return matrix

@@ -61,7 +61,7 @@ def _is_missing(value: Any) -> bool:
     return isinstance(value, (float, np.floating)) and math.isnan(value)
 
 
-def _label_token(value: Any, *, source: str, column: str, row: int) -> int | str:
+def _label_token(value: Any, *, source: str, column: str | None, row: int) -> int | str:
     """Return one raw label as an int (class index) or a str (label name)."""
     if isinstance(value, str):
         return value
@@ -79,7 +79,7 @@ def _encode_labels(
     raw_labels: Sequence[Any],
     *,
     source: str,
-    column: str,
+    column: str | None,
     multi_label: bool | None,
     label_names: Sequence[str] | None,
     target_labels: Any,
@@ -92,7 +92,7 @@ def _encode_labels(
         One value per document: an int, a str, a list of those (multi-label) or a missing value.
     source : str
         Where the labels come from (a path or a kind of object), used in error messages.
-    column : str
+    column : str or None
         The name of the label column, used in error messages.
     multi_label : bool or None
         Whether the labels are multi-label; ``None`` decides from the data (any list makes them multi-label).
@@ -156,17 +156,14 @@ def _encode_labels(
         num_classes = len(names)
     if names is not None and num_classes != len(names):
         raise LabelShapeError(
-            f"target_labels must have one class per label name ({len(names)}: {list(names)}), "
-            f"got {num_classes} classes"
+            f"target_labels must have one class per label name ({len(names)}: {list(names)}), got {num_classes} classes"
         )
 
-    indices = [
-        index for tokens in rows for index in tokens or () if not (index == LABEL_UNLABELED and not multi)
-    ]
+    indices = [index for tokens in rows for index in tokens or () if not (index == LABEL_UNLABELED and not multi)]
     if num_classes is None:
         if not indices:
             raise InvalidArgumentError(
-                f"{source}: label_column {column!r} holds no labels, so the label set is unknown; "
+                f"{source}: found no labels in label_column {column!r}, so the label set is unknown; "
                 "pass label_names or target_labels"
             )
         num_classes = max(indices) + 1
@@ -181,8 +178,7 @@ def _encode_labels(
             if not 0 <= index < num_classes and not (index == LABEL_UNLABELED and not multi):
                 allowed = f"0..{num_classes - 1}" + ("" if multi else " or -1 (unlabeled)")
                 raise InvalidLabelError(
-                    f"{source}: label_column {column!r} must hold class indices in {allowed}, "
-                    f"got {index} in row {row}"
+                    f"{source}: label_column {column!r} must hold class indices in {allowed}, got {index} in row {row}"
                 )
 
     if multi:
@@ -218,7 +214,7 @@ def _make_dataset(
     y, num_classes, names = _encode_labels(
         raw_labels,
         source=source,
-        column=str(label_column),
+        column=label_column,
         multi_label=multi_label,
         label_names=label_names,
         target_labels=target_labels,
@@ -244,8 +240,7 @@ def _columns_of_records(
     for row, record in enumerate(records):
         if not isinstance(record, Mapping):
             raise InvalidArgumentError(
-                f"{source}: every record must be a mapping such as a dict, "
-                f"got {type(record).__name__} in row {row}"
+                f"{source}: every record must be a mapping such as a dict, got {type(record).__name__} in row {row}"
             )
         texts.append(record.get(text_column))
         labels.append(None if label_column is None else record.get(label_column))
@@ -320,9 +315,7 @@ def from_records(
     ([1, 0], ('neg', 'pos'))
     """
     source = "records"
-    texts, labels = _columns_of_records(
-        records, source=source, text_column=text_column, label_column=label_column
-    )
+    texts, labels = _columns_of_records(records, source=source, text_column=text_column, label_column=label_column)
     return _make_dataset(
         texts,
         labels,
@@ -381,9 +374,8 @@ def from_jsonl(
     """
     file = _existing_file(path)
     source = f"path {str(file)!r}"
-    texts, labels = _columns_of_records(
-        _iter_jsonl(file, encoding=encoding), source=source, text_column=text_column, label_column=label_column
-    )
+    records = _iter_jsonl(file, encoding=encoding)
+    texts, labels = _columns_of_records(records, source=source, text_column=text_column, label_column=label_column)
     return _make_dataset(
         texts,
         labels,
@@ -471,9 +463,7 @@ def from_csv(
                 texts.append(record[text_column])
                 cells.append(record[label_column] if read_labels else None)
         except csv.Error as error:
-            raise InvalidArgumentError(
-                f"{source} is not valid CSV (line {reader.line_num}): {error}"
-            ) from error
+            raise InvalidArgumentError(f"{source} is not valid CSV (line {reader.line_num}): {error}") from error
         except UnicodeDecodeError as error:
             raise InvalidArgumentError(
                 f"{source} cannot be decoded with encoding={encoding!r}: {error.reason}"
@@ -481,9 +471,7 @@ def from_csv(
 
     raw_labels: list[Any]
     if multi_label:
-        raw_labels = [
-            [part.strip() for part in (cell or "").split(label_separator) if part.strip()] for cell in cells
-        ]
+        raw_labels = [[part.strip() for part in (cell or "").split(label_separator) if part.strip()] for cell in cells]
     else:
         raw_labels = [None if cell is None else cell.strip() for cell in cells]
     tokens = [token for value in raw_labels for token in (value if multi_label else [value]) if token]
@@ -556,14 +544,11 @@ def from_dataframe(
     source = "the data frame"
     columns = list(df.columns)
     if text_column not in columns:
-        raise InvalidArgumentError(
-            f"{source}: text_column {text_column!r} is not a column; the columns are {columns}"
-        )
+        raise InvalidArgumentError(f"{source}: text_column {text_column!r} is not a column; the columns are {columns}")
     texts = df[text_column].tolist()
     if label_column is not None and label_column in columns:
         raw_labels = [
-            None if pd.api.types.is_scalar(value) and pd.isna(value) else value
-            for value in df[label_column].tolist()
+            None if pd.api.types.is_scalar(value) and pd.isna(value) else value for value in df[label_column].tolist()
         ]
     else:
         raw_labels = [None] * len(texts)
@@ -626,22 +611,17 @@ def from_huggingface(
         import datasets
     except ImportError as error:
         raise MissingDependencyError(
-            "from_huggingface needs the Hugging Face datasets package; "
-            "install it with: pip install 'activetext[hf]'"
+            "from_huggingface needs the Hugging Face datasets package; install it with: pip install 'activetext[hf]'"
         ) from error
     if not isinstance(hf_dataset, datasets.Dataset):
         hint = ""
         if isinstance(hf_dataset, datasets.DatasetDict):
             hint = f" (pick one split, e.g. hf_dataset[{next(iter(hf_dataset), 'train')!r}])"
-        raise InvalidArgumentError(
-            f"hf_dataset must be a datasets.Dataset{hint}, got {type(hf_dataset).__name__}"
-        )
+        raise InvalidArgumentError(f"hf_dataset must be a datasets.Dataset{hint}, got {type(hf_dataset).__name__}")
     source = "the Hugging Face dataset"
     columns = list(hf_dataset.column_names)
     if text_column not in columns:
-        raise InvalidArgumentError(
-            f"{source}: text_column {text_column!r} is not a column; the columns are {columns}"
-        )
+        raise InvalidArgumentError(f"{source}: text_column {text_column!r} is not a column; the columns are {columns}")
     texts = list(hf_dataset[text_column])
     if label_column is not None and label_column in columns:
         raw_labels = list(hf_dataset[label_column])

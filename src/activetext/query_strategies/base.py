@@ -48,9 +48,7 @@ def check_pool(indices_unlabeled: Any, n: Any) -> tuple[np.ndarray, int]:
     if pool.size == 0:
         raise EmptyPoolException(f"the unlabeled pool is empty: num_samples={n} documents cannot be queried")
     if n > pool.size:
-        raise PoolExhaustedException(
-            f"num_samples={n} is larger than the unlabeled pool ({pool.size} documents)"
-        )
+        raise PoolExhaustedException(f"num_samples={n} is larger than the unlabeled pool ({pool.size} documents)")
     return pool, n
 
 
@@ -188,8 +186,7 @@ class ProbabilityScoringStrategy(QueryStrategy):
             )
         if dataset.is_multi_label:
             raise InvalidArgumentError(
-                f"{type(self).__name__} scores single-label data; dataset is multi-label "
-                f"({dataset.num_classes} labels)"
+                f"{type(self).__name__} scores single-label data; dataset is multi-label ({dataset.num_classes} labels)"
             )
         scores = np.empty(candidates.size, dtype=np.float64)
         for chunk in iter_chunks(np.arange(candidates.size), self.chunk_size):

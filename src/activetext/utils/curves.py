@@ -34,7 +34,9 @@ def normalized_area_under_curve(labels: Sequence[float], scores: Sequence[float]
     x = np.asarray(labels, dtype=np.float64)
     y = np.asarray(scores, dtype=np.float64)
     if x.ndim != 1 or x.shape != y.shape or x.size == 0:
-        raise InvalidArgumentError(f"labels and scores must be non-empty and of equal length, got {x.shape} and {y.shape}")
+        raise InvalidArgumentError(
+            f"labels and scores must be non-empty and of equal length, got {x.shape} and {y.shape}"
+        )
     if x.size == 1:
         return float(y[0])
     if np.any(np.diff(x) <= 0):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 import numpy as np
 
 from activetext.exceptions import InvalidArgumentError
 
-Seed = Union[None, int, np.integer, np.random.Generator]
+Seed = None | int | np.integer | np.random.Generator
 """What activetext accepts as a seed: ``None`` (fresh entropy), an int, or a ready ``numpy.random.Generator``."""
 
 

@@ -20,9 +20,7 @@ def _preview(values: Any, limit: int = 8) -> str:
     return f"[{shown}{', ...' if array.size > limit else ''}]"
 
 
-def check_indices(
-    indices: Any, n_samples: int, *, name: str = "indices", allow_empty: bool = True
-) -> np.ndarray:
+def check_indices(indices: Any, n_samples: int, *, name: str = "indices", allow_empty: bool = True) -> np.ndarray:
     """Return ``indices`` as a one-dimensional int64 array after checking range and uniqueness.
 
     Parameters
