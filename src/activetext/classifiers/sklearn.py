@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 import warnings
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import joblib
 import numpy as np
 import scipy.sparse as sp
+import sklearn
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
@@ -18,14 +20,14 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import has_fit_parameter
 
 from activetext.classifiers.base import Classifier, check_training_data, rows_of
-from activetext.data.datasets import Dataset
+from activetext.data.datasets import Dataset, SklearnDataset
 from activetext.exceptions import (
     CorruptSavedStateError,
     InvalidArgumentError,
     LabelShapeError,
     SavedStateNotFoundError,
 )
-from activetext.utils.chunking import DEFAULT_CHUNK_SIZE, iter_chunks
+from activetext.utils.chunking import DEFAULT_CHUNK_SIZE
 
 __all__ = [
     "ConfidenceEnhancedLinearSVC",
@@ -150,6 +152,14 @@ class SklearnClassifier(Classifier):
                 f"train has {train.num_classes} classes but the classifier was built for num_classes={num_classes}"
             )
         x = rows_of(train)
+        with _checked_features(train):
+            models = self._fit_models(x, train, num_classes, weights)
+        self.models_ = models
+        self.num_classes_ = num_classes
+        self.multi_label_ = train.is_multi_label
+        return self
+
+    def _fit_models(self, x: Any, train: Dataset, num_classes: int, weights: np.ndarray | None) -> list[BaseEstimator]:
         if train.is_multi_label:
             indicator = train.y.toarray()
             models = [
@@ -157,10 +167,7 @@ class SklearnClassifier(Classifier):
             ]
         else:
             models = [self._fit_one(x, train.y, weights, single_label=True)]
-        self.models_ = models
-        self.num_classes_ = num_classes
-        self.multi_label_ = train.is_multi_label
-        return self
+        return models
 
     def _fit_one(self, x: Any, y: np.ndarray, weights: np.ndarray | None, *, single_label: bool) -> BaseEstimator:
         """Fit one model on ``y`` (class indices, or 0/1 for one label of a multi-label problem)."""
@@ -222,11 +229,12 @@ class SklearnClassifier(Classifier):
         """Return a dense ``(n_samples, num_classes)`` probability array, computed ``chunk_size`` rows at a time."""
         self._check_fitted()
         x = rows_of(data)
-        n_samples = x.shape[0] if hasattr(x, "shape") else len(x)
+        n_samples = _n_rows(x)
         proba = np.zeros((n_samples, self.num_classes_), dtype=np.float64)
-        for chunk in iter_chunks(np.arange(n_samples), self.chunk_size):
-            rows = x[chunk] if not isinstance(x, list) else [x[i] for i in chunk]
-            proba[chunk] = self._proba_chunk(rows)
+        with _checked_features(data):
+            for start in range(0, n_samples, self.chunk_size):
+                stop = min(start + self.chunk_size, n_samples)
+                proba[start:stop] = self._proba_chunk(x if stop - start == n_samples else x[start:stop])
         return proba
 
     def _proba_chunk(self, rows: Any) -> np.ndarray:
@@ -261,6 +269,12 @@ class SklearnClassifier(Classifier):
 
     def __repr__(self) -> str:
         return f"SklearnClassifier({self.estimator!r}, num_classes={self.num_classes})"
+
+
+def _checked_features(data: Any) -> AbstractContextManager:
+    """Tell scikit-learn to skip its NaN / infinity scan for an :class:`SklearnDataset`, which was scanned once
+    when it was created; other input keeps scikit-learn's own checks."""
+    return sklearn.config_context(assume_finite=True) if isinstance(data, SklearnDataset) else nullcontext()
 
 
 def _n_rows(rows: Any) -> int:

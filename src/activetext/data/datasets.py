@@ -141,18 +141,19 @@ class Dataset(ABC):
         The result keeps the label set and names of this dataset.
         """
         indices = self._resolve_key(key)
-        y = self._y[indices]
-        return self._new(self._x[indices], y)
+        subset = object.__new__(type(self))
+        subset._x = self._x[indices]
+        subset._y = self._y[indices]  # rows of labels already checked: no need to check them again
+        subset._num_classes = self._num_classes
+        subset._label_names = self._label_names
+        return subset
 
     def with_labels(self: DatasetT, y: Any) -> DatasetT:
-        """Return a dataset with the same documents and label set but the labels ``y``."""
-        return self._new(self.x, y)
-
-    def _new(self: DatasetT, x: Any, y: Any) -> DatasetT:
-        clone = object.__new__(type(self))
-        clone._x = x
-        Dataset.__init__(clone, y, target_labels=self.target_labels, label_names=self._label_names)
-        return clone
+        """Return a dataset with the same documents and label set but the labels ``y`` (which are checked)."""
+        relabeled = object.__new__(type(self))
+        relabeled._x = self._x
+        Dataset.__init__(relabeled, y, target_labels=self.target_labels, label_names=self._label_names)
+        return relabeled
 
     def _resolve_key(self, key: Any) -> np.ndarray:
         n_samples = len(self)
