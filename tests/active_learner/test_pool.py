@@ -227,7 +227,7 @@ def test_using_the_learner_before_initializing_raises(pool):
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda lr: lr.query(num_samples=58), PoolExhaustedException, "num_samples=58"),
+        (lambda lr: lr.query(num_samples=58), PoolExhaustedException, r"n=58 is larger than the unlabeled pool \(57"),
         (lambda lr: lr.query(num_samples=0), InvalidArgumentError, "num_samples must be an int >= 1, got 0"),
         (lambda lr: lr.update([0]), NoPendingQueryError, "no query is pending"),
         (lambda lr: lr.update_label_at(5, 0), InvalidIndicesError, "index 5 is not labeled"),

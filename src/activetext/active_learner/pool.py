@@ -27,7 +27,7 @@ from activetext.exceptions import (
     NotInitializedError,
 )
 from activetext.query_strategies.base import QueryStrategy
-from activetext.utils.validation import check_index, check_indices
+from activetext.utils.validation import check_index, check_indices, check_positive_int
 
 __all__ = ["PoolBasedActiveLearner"]
 
@@ -180,6 +180,7 @@ class PoolBasedActiveLearner:
             If the unlabeled pool is empty.
         """
         state = self._require_state("query")
+        num_samples = check_positive_int(num_samples, name="num_samples")
         indices_labeled = np.flatnonzero(state.labeled)
         indices_unlabeled = np.flatnonzero(state.unlabeled)
         queried = self.query_strategy.query(

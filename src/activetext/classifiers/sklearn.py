@@ -16,6 +16,7 @@ from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
+from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import has_fit_parameter
 
@@ -28,6 +29,7 @@ from activetext.exceptions import (
     SavedStateNotFoundError,
 )
 from activetext.utils.chunking import DEFAULT_CHUNK_SIZE
+from activetext.utils.validation import check_positive_int
 
 __all__ = [
     "ConfidenceEnhancedLinearSVC",
@@ -103,9 +105,10 @@ class SklearnClassifier(Classifier):
         How probabilities are obtained when the estimator lacks ``predict_proba``.
     chunk_size : int
         Rows predicted at a time.
-    accepts_empty_texts : bool
+    accepts_empty_texts : bool, optional
         Set it to False when the estimator cannot learn from empty texts; ``fit`` then refuses them with
-        :class:`~activetext.exceptions.EmptyTextError` naming the rows.
+        :class:`~activetext.exceptions.EmptyTextError` naming the rows. By default the class attribute decides
+        (True for this class).
 
     Notes
     -----
@@ -122,7 +125,7 @@ class SklearnClassifier(Classifier):
         class_weight: str | dict[int, float] | None = None,
         calibration: ProbabilityCalibration = ProbabilityCalibration.SCALED,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        accepts_empty_texts: bool = True,
+        accepts_empty_texts: bool | None = None,
     ):
         if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
             raise InvalidArgumentError(f"estimator must be a scikit-learn estimator, got {estimator!r}")
@@ -136,8 +139,9 @@ class SklearnClassifier(Classifier):
         self.num_classes = num_classes
         self.class_weight = class_weight
         self.calibration = calibration
-        self.chunk_size = chunk_size
-        self.accepts_empty_texts = bool(accepts_empty_texts)
+        self.chunk_size = check_positive_int(chunk_size, name="chunk_size")
+        if accepts_empty_texts is not None:
+            self.accepts_empty_texts = bool(accepts_empty_texts)
 
     # --- fitting ---------------------------------------------------------------------------------------------
 
@@ -195,12 +199,7 @@ class SklearnClassifier(Classifier):
                 )
         if sample_weight is None:
             return model.fit(x, y)
-        if not has_fit_parameter(model, "sample_weight"):
-            raise InvalidArgumentError(
-                f"weights and class_weight need an estimator whose fit accepts sample_weight; "
-                f"{type(model).__name__} does not"
-            )
-        return model.fit(x, y, sample_weight=sample_weight)
+        return model.fit(x, y, **_sample_weight_argument(model, sample_weight))
 
     def _new_model(self) -> BaseEstimator:
         warm = self.estimator.get_params().get("warm_start", False)
@@ -269,6 +268,19 @@ class SklearnClassifier(Classifier):
 
     def __repr__(self) -> str:
         return f"SklearnClassifier({self.estimator!r}, num_classes={self.num_classes})"
+
+
+def _sample_weight_argument(model: BaseEstimator, sample_weight: np.ndarray) -> dict[str, np.ndarray]:
+    """The keyword that passes ``sample_weight`` to ``model.fit``: to its last step for a pipeline."""
+    if isinstance(model, Pipeline):
+        name, last = model.steps[-1]
+        if has_fit_parameter(last, "sample_weight"):
+            return {f"{name}__sample_weight": sample_weight}
+    elif has_fit_parameter(model, "sample_weight"):
+        return {"sample_weight": sample_weight}
+    raise InvalidArgumentError(
+        f"weights and class_weight need an estimator whose fit accepts sample_weight; {type(model).__name__} does not"
+    )
 
 
 def _checked_features(data: Any) -> AbstractContextManager:

@@ -215,6 +215,9 @@ class SklearnDataset(Dataset):
     def __init__(self, x: Any, y: Any = None, target_labels: Any = None, label_names: Sequence[str] | None = None):
         if sp.issparse(x):
             x = sp.csr_matrix(x)
+            if not x.has_canonical_format:  # one storage per matrix: sorted column indices, no duplicates
+                x = x.copy()
+                x.sum_duplicates()
         else:
             x = np.asarray(x)
             if x.ndim != 2:
@@ -224,7 +227,7 @@ class SklearnDataset(Dataset):
         super().__init__(y, target_labels, label_names)
 
     def _update_digest(self, digest: Any) -> None:
-        digest.update(str(self._x.shape).encode())
+        digest.update(f"{self._x.shape} {self._x.dtype}".encode())
         if sp.issparse(self._x):
             for part in (self._x.data, self._x.indices, self._x.indptr):
                 digest.update(np.ascontiguousarray(part).tobytes())

@@ -28,27 +28,29 @@ from activetext.exceptions import (
 )
 from activetext.utils.chunking import DEFAULT_CHUNK_SIZE, iter_chunks
 from activetext.utils.random import Seed, make_rng
-from activetext.utils.validation import check_positive_int
+from activetext.utils.validation import check_indices, check_positive_int
 
 __all__ = ["QueryStrategy", "ProbabilityScoringStrategy", "select_top_n", "check_pool"]
 
 
-def check_pool(indices_unlabeled: Any, n: Any) -> tuple[np.ndarray, int]:
+def check_pool(indices_unlabeled: Any, n: Any, n_samples: int) -> tuple[np.ndarray, int]:
     """Check a query's pool and size; return the pool as an int64 array and ``n`` as an int.
 
     Raises
     ------
+    InvalidIndicesError
+        If the pool holds indices that are not unique or not positions in a dataset of ``n_samples`` rows.
     EmptyPoolException
         If the pool is empty.
     PoolExhaustedException
         If ``n`` is larger than the pool.
     """
-    n = check_positive_int(n, name="num_samples")
-    pool = np.asarray(indices_unlabeled, dtype=np.int64).ravel()
+    n = check_positive_int(n, name="n")
+    pool = check_indices(indices_unlabeled, n_samples, name="indices_unlabeled")
     if pool.size == 0:
-        raise EmptyPoolException(f"the unlabeled pool is empty: num_samples={n} documents cannot be queried")
+        raise EmptyPoolException(f"the unlabeled pool is empty: n={n} documents cannot be queried")
     if n > pool.size:
-        raise PoolExhaustedException(f"num_samples={n} is larger than the unlabeled pool ({pool.size} documents)")
+        raise PoolExhaustedException(f"n={n} is larger than the unlabeled pool ({pool.size} documents)")
     return pool, n
 
 
@@ -124,7 +126,7 @@ class QueryStrategy(ABC):
         -------
         numpy.ndarray of int64, shape (n,)
         """
-        pool, n = check_pool(indices_unlabeled, n)
+        pool, n = check_pool(indices_unlabeled, n, len(dataset))
         scores = self.score(clf, dataset, pool, np.asarray(indices_labeled, dtype=np.int64), y)
         selected = pool[select_top_n(scores, n, self.rng)]
         self.last_candidates, self.last_scores = pool, scores

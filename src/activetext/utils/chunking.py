@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from activetext.utils.validation import check_positive_int
+
 DEFAULT_CHUNK_SIZE = 8192
 """Rows scored at a time by strategies and classifiers unless told otherwise."""
 
@@ -24,7 +26,6 @@ def iter_chunks(indices: np.ndarray, chunk_size: int = DEFAULT_CHUNK_SIZE) -> It
     ------
     numpy.ndarray
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
+    chunk_size = check_positive_int(chunk_size, name="chunk_size")
     for start in range(0, len(indices), chunk_size):
         yield indices[start : start + chunk_size]

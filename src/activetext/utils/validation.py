@@ -64,6 +64,8 @@ def check_indices(indices: Any, n_samples: int, *, name: str = "indices", allow_
         raise InvalidIndicesError(
             f"{name} must be smaller than the number of documents ({n_samples}), got {_preview(too_large)}"
         )
+    if np.all(array[1:] > array[:-1]):  # strictly increasing, the common case: unique without sorting
+        return array
     unique, counts = np.unique(array, return_counts=True)
     if unique.size != array.size:
         raise InvalidIndicesError(f"{name} must be unique, got duplicates {_preview(unique[counts > 1])}")
