@@ -42,6 +42,7 @@ from activetext.exceptions import (
     SavedStateNotFoundError,
 )
 from activetext.query_strategies.base import QueryStrategy
+from activetext.utils.io import load_joblib
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_learner", "save_learner"]
 
@@ -106,7 +107,7 @@ def load_learner(
     _check_dataset(manifest["dataset"], dataset)
     state, queried = _read_state(folder / _STATE, manifest["dataset"])
     if clf_factory is None:
-        clf_factory = _load_joblib(folder / _FACTORY, ClassifierFactory)
+        clf_factory = load_joblib(folder / _FACTORY, ClassifierFactory)
     if query_strategy is None:
         query_strategy = _restore_strategy(manifest["query_strategy"])
     classifier = None
@@ -251,16 +252,6 @@ def _read_state(path: Path, dataset_entry: dict[str, Any]) -> tuple[PoolState, n
     state = PoolState(y=y, labeled=loaded["labeled"], ignored=loaded["ignored"], validation=loaded["validation"])
     queried = loaded["queried"].astype(np.int64) if bool(loaded["has_query"]) else None
     return state, queried
-
-
-def _load_joblib(path: Path, expected: type) -> Any:
-    try:
-        value = joblib.load(path)
-    except Exception as error:  # joblib raises many types for damaged files
-        raise CorruptSavedStateError(f"{str(path)!r} cannot be read: {error}") from error
-    if not isinstance(value, expected):
-        raise CorruptSavedStateError(f"{str(path)!r} holds a {type(value).__name__}, not a {expected.__name__}")
-    return value
 
 
 def _restore_strategy(entry: dict[str, Any] | None) -> QueryStrategy:

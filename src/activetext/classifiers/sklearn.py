@@ -23,12 +23,11 @@ from sklearn.utils.validation import has_fit_parameter
 from activetext.classifiers.base import Classifier, check_training_data, rows_of
 from activetext.data.datasets import Dataset, SklearnDataset
 from activetext.exceptions import (
-    CorruptSavedStateError,
     InvalidArgumentError,
     LabelShapeError,
-    SavedStateNotFoundError,
 )
 from activetext.utils.chunking import DEFAULT_CHUNK_SIZE
+from activetext.utils.io import load_joblib
 from activetext.utils.validation import check_positive_int
 
 __all__ = [
@@ -255,16 +254,7 @@ class SklearnClassifier(Classifier):
     @classmethod
     def load(cls, folder: str | Path) -> SklearnClassifier:
         """Read a classifier written by :meth:`save`."""
-        path = Path(folder) / _MODEL_FILE
-        if not path.is_file():
-            raise SavedStateNotFoundError(f"folder {str(folder)!r} holds no {_MODEL_FILE}")
-        try:
-            classifier = joblib.load(path)
-        except Exception as error:  # joblib raises many types for damaged files
-            raise CorruptSavedStateError(f"{str(path)!r} cannot be read: {error}") from error
-        if not isinstance(classifier, cls):
-            raise CorruptSavedStateError(f"{str(path)!r} holds a {type(classifier).__name__}, not a {cls.__name__}")
-        return classifier
+        return load_joblib(Path(folder) / _MODEL_FILE, cls)
 
     def __repr__(self) -> str:
         return f"SklearnClassifier({self.estimator!r}, num_classes={self.num_classes})"
