@@ -539,7 +539,7 @@ def test_load_of_another_object_raises(tmp_path):
 # --- factory ------------------------------------------------------------------------------------------------
 
 
-def test_factory_new_returns_fresh_unfitted_clones(train):
+def test_factory_new_returns_fresh_unfitted_classifiers_that_never_fit_the_template(train):
     template = ConfidenceEnhancedLinearSVC(C=0.5, random_state=1)
     factory = SklearnClassifierFactory(template)
     first, second = factory.new(), factory.new()

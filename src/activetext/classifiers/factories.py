@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 
 from activetext.classifiers.base import Classifier
 from activetext.classifiers.sklearn import SklearnClassifier
@@ -32,8 +32,8 @@ class SklearnClassifierFactory(ClassifierFactory):
     Parameters
     ----------
     base_estimator : sklearn estimator
-        The template, for example ``ConfidenceEnhancedLinearSVC()``. Each new classifier gets its own clone, so
-        changing one classifier's estimator never changes the template.
+        The template, for example ``ConfidenceEnhancedLinearSVC()``. As in scikit-learn's meta-estimators, it is
+        stored, not copied, and never fitted itself: every ``fit`` works on a fresh clone.
     num_classes : int, optional
         The size of the label set. Leave it out to take it from the training data at ``fit``.
     kwargs : dict, optional
@@ -63,7 +63,7 @@ class SklearnClassifierFactory(ClassifierFactory):
 
     def new(self) -> SklearnClassifier:
         """Return a new, unfitted :class:`~activetext.classifiers.SklearnClassifier` for the template."""
-        return SklearnClassifier(clone(self.base_estimator), self.num_classes, **self.kwargs)
+        return SklearnClassifier(self.base_estimator, self.num_classes, **self.kwargs)
 
     def __repr__(self) -> str:
         return f"SklearnClassifierFactory({self.base_estimator!r}, num_classes={self.num_classes})"

@@ -201,7 +201,7 @@ class SklearnClassifier(Classifier):
         return model.fit(x, y, **_sample_weight_argument(model, sample_weight))
 
     def _new_model(self) -> BaseEstimator:
-        warm = self.estimator.get_params().get("warm_start", False)
+        warm = getattr(self.estimator, "warm_start", False)
         previous = getattr(self, "models_", None)
         if warm and previous is not None and len(previous) == 1 and not isinstance(previous[0], DummyClassifier):
             return previous[0]
