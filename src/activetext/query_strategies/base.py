@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from activetext.classifiers.base import Classifier
 from activetext.data.datasets import Dataset
 from activetext.exceptions import (
+    ActiveTextError,
     EmptyPoolException,
     InvalidArgumentError,
     MissingCapabilityError,
@@ -30,7 +31,7 @@ from activetext.utils.chunking import DEFAULT_CHUNK_SIZE, iter_chunks
 from activetext.utils.random import Seed, make_rng
 from activetext.utils.validation import check_indices, check_positive_int
 
-__all__ = ["QueryStrategy", "ProbabilityScoringStrategy", "select_top_n", "check_pool"]
+__all__ = ["ProbabilityScoringStrategy", "QueryStrategy", "ScoringStrategy", "check_pool", "select_top_n"]
 
 
 def check_pool(indices_unlabeled: Any, n: Any, n_samples: int) -> tuple[np.ndarray, int]:
@@ -127,21 +128,41 @@ class QueryStrategy(ABC):
         numpy.ndarray of int64, shape (n,)
         """
         pool, n = check_pool(indices_unlabeled, n, len(dataset))
-        scores = self.score(clf, dataset, pool, np.asarray(indices_labeled, dtype=np.int64), y)
-        selected = pool[select_top_n(scores, n, self.rng)]
-        self.last_candidates, self.last_scores = pool, scores
-        return selected
+        positions, scores = self.select(clf, dataset, pool, np.asarray(indices_labeled, dtype=np.int64), y, n)
+        positions = np.asarray(positions, dtype=np.int64)
+        if (
+            positions.shape != (n,)
+            or np.unique(positions).size != n
+            or positions.min() < 0
+            or positions.max() >= pool.size
+        ):
+            raise ActiveTextError(
+                f"{type(self).__name__}.select broke the query contract: asked for {n} unique positions in a pool of "
+                f"{pool.size}, got {positions[:8].tolist()}"
+            )
+        self.last_candidates, self.last_scores = pool, np.asarray(scores, dtype=np.float64)
+        return pool[positions]
 
     @abstractmethod
-    def score(
+    def select(
         self,
         clf: Classifier | None,
         dataset: Dataset,
         candidates: np.ndarray,
         indices_labeled: np.ndarray,
         y: np.ndarray | sp.csr_matrix,
-    ) -> np.ndarray:
-        """Return one score per candidate; higher means the candidate is more wanted."""
+        n: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Choose ``n`` of the (already checked) ``candidates``.
+
+        Returns
+        -------
+        positions : numpy.ndarray of int
+            ``n`` unique positions into ``candidates``, the most wanted first.
+        scores : numpy.ndarray of float, shape (len(candidates),)
+            One score per candidate (higher = more wanted), kept as :attr:`last_scores`. For strategies that
+            select greedily, the score each candidate had before the first pick.
+        """
 
     def get_params(self) -> dict[str, Any]:
         """Return the constructor arguments that recreate this strategy (used by ``save``).
@@ -155,7 +176,34 @@ class QueryStrategy(ABC):
         return f"{type(self).__name__}({params})"
 
 
-class ProbabilityScoringStrategy(QueryStrategy):
+class ScoringStrategy(QueryStrategy):
+    """A strategy that scores every candidate independently and returns the ``n`` best (ties broken at random)."""
+
+    def select(
+        self,
+        clf: Classifier | None,
+        dataset: Dataset,
+        candidates: np.ndarray,
+        indices_labeled: np.ndarray,
+        y: np.ndarray | sp.csr_matrix,
+        n: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.score(clf, dataset, candidates, indices_labeled, y)
+        return select_top_n(scores, n, self.rng), scores
+
+    @abstractmethod
+    def score(
+        self,
+        clf: Classifier | None,
+        dataset: Dataset,
+        candidates: np.ndarray,
+        indices_labeled: np.ndarray,
+        y: np.ndarray | sp.csr_matrix,
+    ) -> np.ndarray:
+        """Return one score per candidate; higher means the candidate is more wanted."""
+
+
+class ProbabilityScoringStrategy(ScoringStrategy):
     """A strategy whose score is a function of the classifier's probabilities on each candidate.
 
     Candidates are predicted ``chunk_size`` rows at a time, so memory stays bounded on large pools; nothing

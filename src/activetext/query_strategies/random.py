@@ -7,12 +7,12 @@ import scipy.sparse as sp
 
 from activetext.classifiers.base import Classifier
 from activetext.data.datasets import Dataset
-from activetext.query_strategies.base import QueryStrategy
+from activetext.query_strategies.base import ScoringStrategy
 
 __all__ = ["RandomSampling"]
 
 
-class RandomSampling(QueryStrategy):
+class RandomSampling(ScoringStrategy):
     """Query documents uniformly at random from the unlabeled pool; needs no classifier (works at cold start).
 
     Each candidate gets a uniform random score and the ``n`` highest are returned, which is a uniform sample
