@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from activetext.active_learner import PoolBasedActiveLearner
 from activetext.classifiers import ConfidenceEnhancedLinearSVC
@@ -13,14 +14,18 @@ from activetext.data import SklearnDataset
 from activetext.query_strategies import QueryStrategy, RandomSampling
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_blas_thread():
+    """Thousands of tiny fits run far slower when BLAS spreads each over both cores; use one thread."""
+    with threadpool_limits(limits=1):
+        yield
+
+
 def blobs(n_per_class: int = 20, num_classes: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Well separated Gaussian blobs: class c is centred at 4 * e_c."""
     rng = np.random.default_rng(seed)
     x = np.vstack(
-        [
-            rng.normal(size=(n_per_class, num_classes)) * 0.5 + 4 * np.eye(num_classes)[c]
-            for c in range(num_classes)
-        ]
+        [rng.normal(size=(n_per_class, num_classes)) * 0.5 + 4 * np.eye(num_classes)[c] for c in range(num_classes)]
     )
     y = np.repeat(np.arange(num_classes), n_per_class)
     return x, y

@@ -23,9 +23,7 @@ def shared_data_available() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(
-    not shared_data_available(), reason="the shared 20newsgroups data is not present"
-)
+pytestmark = pytest.mark.skipif(not shared_data_available(), reason="the shared 20newsgroups data is not present")
 
 
 def test_program_imports_only_what_the_article_imports():

@@ -13,9 +13,7 @@ from typer.testing import CliRunner
 
 from activetext.cli import app
 
-pytestmark = pytest.mark.skipif(
-    not shared_data_available(), reason="the shared 20newsgroups data is not present"
-)
+pytestmark = pytest.mark.skipif(not shared_data_available(), reason="the shared 20newsgroups data is not present")
 
 
 def test_demo_prints_the_curve_and_writes_json_and_png(tmp_path):
@@ -47,9 +45,7 @@ def test_demo_prints_the_curve_and_writes_json_and_png(tmp_path):
 def test_demo_is_reproducible_under_a_seed(tmp_path):
     curves = []
     for run in ("a", "b"):
-        result = CliRunner().invoke(
-            app, ["demo", "--iterations", "2", "--seed", "3", "--output", str(tmp_path / run)]
-        )
+        result = CliRunner().invoke(app, ["demo", "--iterations", "2", "--seed", "3", "--output", str(tmp_path / run)])
         assert result.exit_code == 0, result.output
         steps = json.loads((tmp_path / run / "results.json").read_text())["steps"]
         curves.append([(step["labels"], step["test_accuracy"]) for step in steps])

@@ -213,9 +213,7 @@ def test_remove_strips_headers_footers_and_quotes(sports_raw):
     assert not any(text.startswith("From: ") for text in cleaned.x)
     assert not any("Subject:" in text.split("\n", 1)[0] for text in cleaned.x)
     assert sum(map(len, cleaned.x)) < 0.7 * sum(map(len, sports_raw.x))
-    expected = [
-        strip_newsgroup_quoting(strip_newsgroup_footer(strip_newsgroup_header(text))) for text in sports_raw.x
-    ]
+    expected = [strip_newsgroup_quoting(strip_newsgroup_footer(strip_newsgroup_header(text))) for text in sports_raw.x]
     assert cleaned.x.tolist() == expected
 
 

@@ -25,9 +25,7 @@ from conftest import assert_same_state, make_learner, snapshot
 
 def learner_mid_loop(pool):
     learner = make_learner(pool, BreakingTies(seed=7))
-    learner.initialize_data(
-        [0, 1, 20, 21, 40, 41], [0, 0, 1, 1, 2, 2], indices_ignored=[5], indices_validation=[1]
-    )
+    learner.initialize_data([0, 1, 20, 21, 40, 41], [0, 0, 1, 1, 2, 2], indices_ignored=[5], indices_validation=[1])
     learner.update(pool.y[learner.query(num_samples=5)])
     learner.update_label_at(20, 2)
     learner.query(num_samples=3)  # left pending on purpose
@@ -180,7 +178,5 @@ def test_text_dataset_with_a_pipeline_round_trips(tmp_path):
     learner.update(data.y[learner.query(num_samples=2)])
     learner.save(tmp_path / "text")
     loaded = PoolBasedActiveLearner.load(tmp_path / "text", data)
-    np.testing.assert_array_equal(
-        loaded.classifier.predict_proba(data), learner.classifier.predict_proba(data)
-    )
+    np.testing.assert_array_equal(loaded.classifier.predict_proba(data), learner.classifier.predict_proba(data))
     assert sp.issparse(loaded.y) is False

@@ -31,7 +31,18 @@ from activetext.utils.chunking import DEFAULT_CHUNK_SIZE, iter_chunks
 from activetext.utils.random import Seed, make_rng
 from activetext.utils.validation import check_indices, check_positive_int
 
-__all__ = ["ProbabilityScoringStrategy", "QueryStrategy", "ScoringStrategy", "check_pool", "select_top_n"]
+__all__ = [
+    "ProbabilityScoringStrategy",
+    "QueryStrategy",
+    "ScoringStrategy",
+    "check_has_labels",
+    "check_pool",
+    "check_single_label_classifier",
+    "predict_proba_chunked",
+    "scatter_scores",
+    "select_top_n",
+    "subsample_positions",
+]
 
 
 def check_pool(indices_unlabeled: Any, n: Any, n_samples: int) -> tuple[np.ndarray, int]:
@@ -53,6 +64,54 @@ def check_pool(indices_unlabeled: Any, n: Any, n_samples: int) -> tuple[np.ndarr
     if n > pool.size:
         raise PoolExhaustedException(f"n={n} is larger than the unlabeled pool ({pool.size} documents)")
     return pool, n
+
+
+def subsample_positions(size: int, max_candidates: int | None, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Positions of the candidates a strategy works on: all, or a sorted uniform sample of ``max_candidates``.
+
+    The sample never holds fewer than ``n`` positions, so a query can always be answered from it.
+    """
+    if max_candidates is None or size <= max(max_candidates, n):
+        return np.arange(size, dtype=np.int64)
+    return np.sort(rng.choice(size, size=max(max_candidates, n), replace=False)).astype(np.int64)
+
+
+def scatter_scores(size: int, positions: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """One float64 score per candidate: ``values`` at ``positions``, NaN (not scored) elsewhere."""
+    scores = np.full(size, np.nan, dtype=np.float64)
+    scores[positions] = values
+    return scores
+
+
+def predict_proba_chunked(clf: Classifier, dataset: Dataset, indices: np.ndarray, chunk_size: int) -> np.ndarray:
+    """The classifier's probabilities for the documents at ``indices``, predicted ``chunk_size`` at a time."""
+    parts = [
+        np.asarray(clf.predict_proba(dataset[chunk]), dtype=np.float64) for chunk in iter_chunks(indices, chunk_size)
+    ]
+    return np.concatenate(parts) if parts else np.empty((0, dataset.num_classes))
+
+
+def check_single_label_classifier(strategy: QueryStrategy, clf: Any, dataset: Dataset) -> Classifier:
+    """Check that ``clf`` can give single-label probabilities for ``dataset``."""
+    name = type(strategy).__name__
+    if not isinstance(clf, Classifier):
+        raise MissingCapabilityError(
+            f"{name} needs a trained classifier, got {clf!r}; start with labeled data (initialize_data) or query "
+            "a first batch with RandomSampling"
+        )
+    if dataset.is_multi_label:
+        raise InvalidArgumentError(
+            f"{name} scores single-label data; dataset is multi-label ({dataset.num_classes} labels)"
+        )
+    return clf
+
+
+def check_has_labels(strategy: QueryStrategy, indices_labeled: np.ndarray) -> None:
+    if indices_labeled.size == 0:
+        raise MissingCapabilityError(
+            f"{type(strategy).__name__} needs labeled documents, got indices_labeled=[] (empty); start with labeled "
+            "data (initialize_data) or query a first batch with RandomSampling"
+        )
 
 
 def select_top_n(scores: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -23,10 +23,23 @@ from activetext.classifiers.capabilities import SupportsEmbeddings, require
 from activetext.data.datasets import Dataset
 from activetext.exceptions import InvalidArgumentError
 from activetext.utils.chunking import DEFAULT_CHUNK_SIZE
-from activetext.utils.random import Seed
+from activetext.utils.random import Seed, make_rng, random_state_from
 from activetext.utils.validation import check_positive_int
 
-__all__ = ["ClassifierEmbeddings", "EmbeddingSource", "FeatureEmbeddings", "PrecomputedEmbeddings", "embed_all"]
+__all__ = [
+    "ClassifierEmbeddings",
+    "EmbeddingSource",
+    "FeatureEmbeddings",
+    "PrecomputedEmbeddings",
+    "check_embedding_source",
+    "embed_all",
+    "unit_rows",
+]
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Return ``vectors`` with every row scaled to unit L2 norm (zero rows stay zero)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.finfo(np.float32).tiny)
 
 
 class EmbeddingSource(ABC):
@@ -44,9 +57,7 @@ class EmbeddingSource(ABC):
     def embed(self, clf: Classifier | None, dataset: Dataset, indices: np.ndarray) -> np.ndarray:
         """Return a float32 ``(len(indices), dim)`` array for the documents at ``indices``."""
         vectors = np.asarray(self._embed(clf, dataset, np.asarray(indices, dtype=np.int64)), dtype=np.float32)
-        if self.normalize:
-            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.finfo(np.float32).tiny)
-        return vectors
+        return unit_rows(vectors) if self.normalize else vectors
 
     @abstractmethod
     def _embed(self, clf: Classifier | None, dataset: Dataset, indices: np.ndarray) -> np.ndarray:
@@ -126,10 +137,8 @@ class FeatureEmbeddings(EmbeddingSource):
         if self._fitted_for != fingerprint:
             from sklearn.decomposition import TruncatedSVD
 
-            from activetext.utils.random import make_rng
-
             components = min(self.n_components, x.shape[1] - 1)
-            random_state = int(make_rng(self.seed).integers(2**31 - 1))
+            random_state = random_state_from(make_rng(self.seed))
             self._svd = TruncatedSVD(n_components=components, random_state=random_state).fit(x)
             self._fitted_for = fingerprint
         return self._svd.transform(x[indices])
@@ -153,3 +162,13 @@ def embed_all(
     for start in range(chunk_size, indices.size, chunk_size):
         vectors[start : start + chunk_size] = source.embed(clf, dataset, indices[start : start + chunk_size])
     return vectors
+
+
+def check_embedding_source(embeddings: Any) -> EmbeddingSource:
+    """Return ``embeddings`` after checking that it is an :class:`EmbeddingSource`."""
+    if not isinstance(embeddings, EmbeddingSource):
+        raise InvalidArgumentError(
+            "embeddings must be an EmbeddingSource (ClassifierEmbeddings, PrecomputedEmbeddings, ...), "
+            f"got {embeddings!r} ({type(embeddings).__name__})"
+        )
+    return embeddings

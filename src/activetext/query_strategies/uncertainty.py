@@ -29,7 +29,7 @@ def prediction_entropy(proba: np.ndarray) -> np.ndarray:
     """Return the Shannon entropy ``-sum_c p log p`` (natural log, ``0 log 0 = 0``) per row."""
     proba = np.asarray(proba, dtype=np.float64)
     logs = np.log(proba, out=np.zeros_like(proba), where=proba > 0)
-    return -np.sum(proba * logs, axis=1)
+    return 0.0 - np.sum(proba * logs, axis=1)  # 0.0 - x, unlike -x, gives +0.0 for a certain row
 
 
 def breaking_ties(proba: np.ndarray) -> np.ndarray:

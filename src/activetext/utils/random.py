@@ -36,3 +36,8 @@ def make_rng(seed: Seed, *, name: str = "seed") -> np.random.Generator:
     raise InvalidArgumentError(
         f"{name} must be None, a non-negative int or a numpy.random.Generator, got {seed!r} ({type(seed).__name__})"
     )
+
+
+def random_state_from(rng: np.random.Generator) -> int:
+    """Draw an int seed for a library that takes ``random_state`` (scikit-learn, hnswlib, faiss)."""
+    return int(rng.integers(2**31 - 1))

@@ -5,6 +5,7 @@ Every check raises an error from :mod:`activetext.exceptions` whose message name
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -108,3 +109,20 @@ def check_positive_int(value: Any, *, name: str, minimum: int = 1) -> int:
     if value < minimum:
         raise InvalidArgumentError(f"{name} must be an int >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_optional_positive_int(value: Any, *, name: str, minimum: int = 1) -> int | None:
+    """Return ``None`` for ``None``, else ``value`` checked as by :func:`check_positive_int`."""
+    return None if value is None else check_positive_int(value, name=name, minimum=minimum)
+
+
+def check_positive_float(value: Any, *, name: str, minimum: float = 0.0, allow_equal: bool = False) -> float:
+    """Return ``value`` as a float after checking that it is a finite real number above ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidArgumentError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    above = value >= minimum if allow_equal else value > minimum
+    if not (math.isfinite(value) and above):
+        relation = ">=" if allow_equal else ">"
+        raise InvalidArgumentError(f"{name} must be a finite number {relation} {minimum:g}, got {value!r}")
+    return value

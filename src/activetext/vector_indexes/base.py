@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from activetext.exceptions import InvalidArgumentError
 
-__all__ = ["Metric", "VectorIndex", "check_vectors"]
+__all__ = [
+    "IndexFactory",
+    "Metric",
+    "VectorIndex",
+    "check_index_factory",
+    "check_new_ids",
+    "check_vectors",
+    "new_index",
+    "squared_to_metric",
+]
 
 
 class Metric(enum.Enum):
@@ -73,3 +84,61 @@ class VectorIndex(ABC):
             norms = np.linalg.norm(array, axis=1, keepdims=True)
             array = array / np.maximum(norms, np.finfo(np.float32).tiny)
         return array
+
+
+IndexFactory = Callable[[], VectorIndex]
+"""A callable returning a new, empty :class:`VectorIndex` (a class such as ``ExactIndex``, or a partial)."""
+
+
+def check_index_factory(index_factory: Any) -> IndexFactory:
+    """Return ``index_factory`` after checking that it is callable."""
+    if not callable(index_factory):
+        raise InvalidArgumentError(
+            f"index_factory must be a callable returning an empty VectorIndex (for example ExactIndex), "
+            f"got {index_factory!r}"
+        )
+    return index_factory
+
+
+def new_index(index_factory: IndexFactory) -> VectorIndex:
+    """Call ``index_factory`` and check that it returned a :class:`VectorIndex`."""
+    index = index_factory()
+    if not isinstance(index, VectorIndex):
+        raise InvalidArgumentError(f"index_factory must return a VectorIndex, got {index!r} ({type(index).__name__})")
+    return index
+
+
+def check_new_ids(ids: object, n_vectors: int, existing: np.ndarray) -> np.ndarray:
+    """Return ``ids`` as int64 after checking there is one per vector, all unique and none already in the index.
+
+    Parameters
+    ----------
+    ids : array-like of int
+        The ids of the vectors being added.
+    n_vectors : int
+        How many vectors are being added.
+    existing : numpy.ndarray of int64
+        The ids already in the index.
+
+    Raises
+    ------
+    InvalidArgumentError
+        With the same messages as :class:`~activetext.vector_indexes.ExactIndex`.
+    """
+    array = np.asarray(ids, dtype=np.int64)
+    if array.shape != (n_vectors,):
+        raise InvalidArgumentError(f"ids must have one id per vector ({n_vectors}), got shape {array.shape}")
+    if np.unique(array).size != array.size or np.isin(array, existing).any():
+        raise InvalidArgumentError("ids must be unique and not already in the index")
+    return array
+
+
+def squared_to_metric(squared: np.ndarray, metric: Metric) -> np.ndarray:
+    """Turn squared L2 distances between prepared vectors into ``metric`` distances (float32).
+
+    Vectors are unit length under :attr:`Metric.COSINE`, where ``|a - b|^2 = 2 - 2 cos(a, b)``, so half the squared
+    distance is ``1 - cos``; under :attr:`Metric.EUCLIDEAN` the distance is the square root. Rounding below zero is
+    clipped, as in :class:`~activetext.vector_indexes.ExactIndex`.
+    """
+    squared = np.maximum(np.asarray(squared, dtype=np.float32), 0.0)
+    return squared / 2.0 if metric is Metric.COSINE else np.sqrt(squared)
