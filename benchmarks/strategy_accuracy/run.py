@@ -33,13 +33,14 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import normalize
 
 import activetext
+from activetext import query_strategies as q
 from activetext.active_learner import PoolBasedActiveLearner
 from activetext.classifiers import ConfidenceEnhancedLinearSVC
 from activetext.classifiers.factories import SklearnClassifierFactory
 from activetext.data import SklearnDataset
 from activetext.datasets import load_benchmark
 from activetext.initialization import random_initialization
-from activetext.query_strategies import BreakingTies, LeastConfidence, PredictionEntropy, QueryStrategy, RandomSampling
+from activetext.query_strategies import QueryStrategy
 from activetext.query_strategies.embeddings import PrecomputedEmbeddings
 from activetext.utils.curves import normalized_area_under_curve
 
@@ -65,16 +66,50 @@ StrategyBuilder = Callable[[int, Context], QueryStrategy]
 def single_label_strategies() -> dict[str, StrategyBuilder]:
     """The strategies run on the single-label data sets, by name."""
     return {
-        "random": lambda seed, ctx: RandomSampling(seed=seed),
-        "least-confidence": lambda seed, ctx: LeastConfidence(seed=seed),
-        "prediction-entropy": lambda seed, ctx: PredictionEntropy(seed=seed),
-        "breaking-ties": lambda seed, ctx: BreakingTies(seed=seed),
+        "random": lambda seed, ctx: q.RandomSampling(seed=seed),
+        "least-confidence": lambda seed, ctx: q.LeastConfidence(seed=seed),
+        "prediction-entropy": lambda seed, ctx: q.PredictionEntropy(seed=seed),
+        "breaking-ties": lambda seed, ctx: q.BreakingTies(seed=seed),
+        # expected error reduction: subsample_size x C refits per query, so a small subsample
+        "expected-error-reduction": lambda seed, ctx: q.ExpectedErrorReduction(
+            ctx.clf_factory, subsample_size=20, evaluation_size=300, seed=seed
+        ),
+        "greedy-coreset": lambda seed, ctx: q.GreedyCoreset(ctx.embeddings, seed=seed),
+        "lightweight-coreset": lambda seed, ctx: q.LightweightCoreset(ctx.embeddings, seed=seed),
+        "embedding-kmeans": lambda seed, ctx: q.EmbeddingKMeans(ctx.embeddings, seed=seed),
+        "probcover": lambda seed, ctx: q.ProbCover(ctx.embeddings, seed=seed),
+        "typiclust": lambda seed, ctx: q.TypiClust(ctx.embeddings, seed=seed),
+        "cal": lambda seed, ctx: q.ContrastiveActiveLearning(ctx.embeddings, seed=seed),
+        "dal": lambda seed, ctx: q.DiscriminativeActiveLearning(ctx.embeddings, seed=seed),
+        "information-density": lambda seed, ctx: q.InformationDensity(ctx.embeddings, seed=seed),
+        "cluster-margin": lambda seed, ctx: q.ClusterMargin(ctx.embeddings, seed=seed),
+        "qbc-vote-entropy": lambda seed, ctx: q.QueryByCommittee(ctx.clf_factory, seed=seed),
+        "qbc-kl": lambda seed, ctx: q.QueryByCommittee(
+            ctx.clf_factory, disagreement=q.Disagreement.KL_TO_MEAN, seed=seed
+        ),
+        "albl(bt,coreset,random)": lambda seed, ctx: q.ActiveLearningByLearning(
+            [q.BreakingTies(seed=seed), q.GreedyCoreset(ctx.embeddings, seed=seed), q.RandomSampling(seed=seed)],
+            seed=seed,
+        ),
+        "seals(bt)": lambda seed, ctx: q.SEALS(q.BreakingTies(seed=seed), ctx.embeddings, seed=seed),
+        "anchoral(bt)": lambda seed, ctx: q.AnchorAL(q.BreakingTies(seed=seed), ctx.embeddings, seed=seed),
+        "class-balancing(bt)": lambda seed, ctx: q.ClassBalancing(q.BreakingTies(seed=seed), seed=seed),
+        "subsampling(bt, 2000)": lambda seed, ctx: q.RandomSubsampling(q.BreakingTies(seed=seed), 2000, seed=seed),
     }
 
 
 def multi_label_strategies() -> dict[str, StrategyBuilder]:
     """The strategies run on the multi-label data set, by name."""
-    return {"random": lambda seed, ctx: RandomSampling(seed=seed)}
+    return {
+        "random": lambda seed, ctx: q.RandomSampling(seed=seed),
+        "cvirs": lambda seed, ctx: q.CategoryVectorInconsistencyAndRanking(seed=seed),
+        "label-cardinality-inconsistency": lambda seed, ctx: q.LabelCardinalityInconsistency(seed=seed),
+        "adaptive-active-learning": lambda seed, ctx: q.AdaptiveActiveLearning(seed=seed),
+        "mmc": lambda seed, ctx: q.MaximumLossReduction(seed=seed),
+        "min-confidence-margin": lambda seed, ctx: q.MinConfidenceMargin(seed=seed),
+        "greedy-coreset": lambda seed, ctx: q.GreedyCoreset(ctx.embeddings, seed=seed),
+        "embedding-kmeans": lambda seed, ctx: q.EmbeddingKMeans(ctx.embeddings, seed=seed),
+    }
 
 
 def prepare(name: str) -> Path:

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,12 @@ def _strategy_entry(strategy: QueryStrategy) -> dict[str, Any] | None:
     try:
         json.dumps(entry)
     except TypeError:
+        warnings.warn(
+            f"{type(strategy).__name__} holds parameters that are not JSON (embedding sources, factories or other "
+            "strategies); the learner is saved without its query strategy: pass query_strategy= to load",
+            UserWarning,
+            stacklevel=4,
+        )
         return None
     return entry
 
