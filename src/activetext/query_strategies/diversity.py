@@ -38,7 +38,7 @@ from activetext.query_strategies.embeddings import (
 )
 from activetext.query_strategies.uncertainty import BreakingTies
 from activetext.utils.chunking import DEFAULT_CHUNK_SIZE
-from activetext.utils.random import Seed
+from activetext.utils.random import Seed, random_state_from
 from activetext.utils.validation import check_optional_positive_int, check_positive_int
 from activetext.vector_indexes.base import IndexFactory, VectorIndex, check_index_factory, new_index
 from activetext.vector_indexes.exact import ExactIndex
@@ -109,12 +109,15 @@ def _fit_kmeans(
 ) -> Any:
     """Fit k-means (full batch up to ``minibatch_threshold`` rows, mini-batch beyond) seeded from ``rng``.
 
-    Full-batch k-means stops after 100 Lloyd iterations, which is plenty on data with cluster structure.
+    Full-batch k-means stops after 100 Lloyd iterations, which is plenty on data with cluster structure. The data
+    is handed over as float64: on float32 input scikit-learn's k-means++ seeding computes distances through a slow
+    upcasting path (measured 60 times slower for 325 clusters on 6,000 x 128).
     """
     from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.exceptions import ConvergenceWarning
 
-    random_state = int(rng.integers(2**31 - 1))
+    random_state = random_state_from(rng)
+    x = np.asarray(x, dtype=np.float64)
     if x.shape[0] > minibatch_threshold:
         batch_size = max(1024, 3 * k)
         model = MiniBatchKMeans(n_clusters=k, n_init=1, batch_size=batch_size, random_state=random_state)
