@@ -20,6 +20,7 @@ from activetext.exceptions import (
     SavedStateNotFoundError,
 )
 from activetext.query_strategies import BreakingTies
+from activetext.utils.chunking import DEFAULT_CHUNK_SIZE
 from conftest import assert_same_state, make_learner, snapshot
 
 
@@ -81,7 +82,7 @@ def test_manifest_is_readable_json_with_versions(pool, tmp_path):
     learner_mid_loop(pool).save(tmp_path / "saved")
     manifest = json.loads((tmp_path / "saved" / "manifest.json").read_text())
     assert manifest["format_version"] == FORMAT_VERSION
-    assert manifest["query_strategy"]["params"] == {"seed": 7, "chunk_size": 8192}
+    assert manifest["query_strategy"]["params"] == {"seed": 7, "chunk_size": DEFAULT_CHUNK_SIZE}
     assert set(manifest["files"]) >= {"state.npz", "clf_factory.joblib", "classifier/model.joblib"}
 
 

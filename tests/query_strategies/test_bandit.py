@@ -319,7 +319,7 @@ def test_params_and_initial_state():
         "strategies": arms,
         "gamma": 0.3,
         "learning_rate": None,
-        "chunk_size": 8192,
+        "chunk_size": 32768,
     }
     assert bandit.eta == pytest.approx(0.15)
     np.testing.assert_array_equal(bandit.probabilities, [0.5, 0.5])

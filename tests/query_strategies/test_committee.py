@@ -424,7 +424,7 @@ def test_params():
         "committee_size": 3,
         "disagreement": Disagreement.VOTE_ENTROPY,
         "committee": Committee.BOOTSTRAP,
-        "chunk_size": 8192,
+        "chunk_size": 32768,
     }
 
 

@@ -256,7 +256,7 @@ def test_params():
         "subsample_size": 100,
         "evaluation_size": 500,
         "loss": Loss.LOG,
-        "chunk_size": 8192,
+        "chunk_size": 32768,
     }
 
 

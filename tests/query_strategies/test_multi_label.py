@@ -622,7 +622,7 @@ def test_bad_chunk_size_and_pool_errors(strategy_class):
 def test_params_and_repr():
     assert (
         repr(AdaptiveActiveLearning(seed=3))
-        == "AdaptiveActiveLearning(beta=0.5, seed=3, chunk_size=8192, threshold=0.5)"
+        == "AdaptiveActiveLearning(beta=0.5, seed=3, chunk_size=32768, threshold=0.5)"
     )
     assert MaximumLossReduction(LabelCountModel.THRESHOLD, seed=1, chunk_size=5).get_params() == {
         "label_count": "threshold",

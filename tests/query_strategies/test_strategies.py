@@ -468,7 +468,7 @@ def test_candidates_outside_the_dataset_are_refused(stub, dataset, strategy_clas
 def test_params_and_repr():
     assert repr(LeastConfidence(seed=3, chunk_size=5)) == "LeastConfidence(seed=3, chunk_size=5)"
     assert repr(RandomSampling(seed=7)) == "RandomSampling(seed=7)"
-    assert BreakingTies(seed=np.random.default_rng(0)).get_params() == {"seed": None, "chunk_size": 8192}
+    assert BreakingTies(seed=np.random.default_rng(0)).get_params() == {"seed": None, "chunk_size": 32768}
 
 
 # --- property: the contract holds for any pool --------------------------------------------------------------

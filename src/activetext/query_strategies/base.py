@@ -133,11 +133,12 @@ def select_top_n(scores: np.ndarray, n: int, rng: np.random.Generator) -> np.nda
     -------
     numpy.ndarray of int64, shape (n,)
     """
-    scores = np.where(np.isnan(scores), -np.inf, scores)
-    tiebreak = rng.random(scores.size)
+    if np.isnan(scores).any():
+        scores = np.where(np.isnan(scores), -np.inf, scores)
     threshold = np.partition(scores, scores.size - n)[scores.size - n]
     contenders = np.flatnonzero(scores >= threshold)
-    order = np.lexsort((tiebreak[contenders], -scores[contenders]))[:n]
+    tiebreak = rng.random(contenders.size)  # keys only where ties can matter: at or above the threshold
+    order = np.lexsort((tiebreak, -scores[contenders]))[:n]
     return contenders[order].astype(np.int64)
 
 

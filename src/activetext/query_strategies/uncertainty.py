@@ -20,16 +20,46 @@ __all__ = [
 ]
 
 
+_COLUMN_LOOP_MAX_CLASSES = 32
+"""Up to this many classes, row reductions walk the columns (numpy reduces a short last axis slowly)."""
+
+
+def _row_top_two(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The largest and second largest value of each row (the second is -inf with a single column)."""
+    if proba.shape[1] == 1:
+        return proba[:, 0].copy(), np.full(proba.shape[0], -np.inf)
+    if proba.shape[1] > _COLUMN_LOOP_MAX_CLASSES:
+        top_two = -np.partition(-proba, 1, axis=1)[:, :2]
+        return top_two[:, 0], top_two[:, 1]
+    first = proba[:, 0].copy()
+    second = np.full(proba.shape[0], -np.inf)
+    for column in range(1, proba.shape[1]):
+        values = proba[:, column]
+        np.maximum(second, np.minimum(first, values), out=second)
+        np.maximum(first, values, out=first)
+    return first, second
+
+
+def _row_sum(values: np.ndarray) -> np.ndarray:
+    if values.shape[1] > _COLUMN_LOOP_MAX_CLASSES:
+        return values.sum(axis=1)
+    total = values[:, 0].copy()
+    for column in range(1, values.shape[1]):
+        total += values[:, column]
+    return total
+
+
 def least_confidence(proba: np.ndarray) -> np.ndarray:
     """Return ``1 - max_c p(c | x)`` per row: high when even the most probable class is unlikely."""
-    return 1.0 - np.max(proba, axis=1)
+    first, _ = _row_top_two(np.asarray(proba, dtype=np.float64))
+    return 1.0 - first
 
 
 def prediction_entropy(proba: np.ndarray) -> np.ndarray:
     """Return the Shannon entropy ``-sum_c p log p`` (natural log, ``0 log 0 = 0``) per row."""
     proba = np.asarray(proba, dtype=np.float64)
     logs = np.log(proba, out=np.zeros_like(proba), where=proba > 0)
-    return 0.0 - np.sum(proba * logs, axis=1)  # 0.0 - x, unlike -x, gives +0.0 for a certain row
+    return 0.0 - _row_sum(proba * logs)  # 0.0 - x, unlike -x, gives +0.0 for a certain row
 
 
 def breaking_ties(proba: np.ndarray) -> np.ndarray:
@@ -40,8 +70,8 @@ def breaking_ties(proba: np.ndarray) -> np.ndarray:
     proba = np.asarray(proba, dtype=np.float64)
     if proba.shape[1] < 2:
         return 1.0 - proba[:, 0]
-    top_two = -np.partition(-proba, 1, axis=1)[:, :2]
-    return 1.0 - (top_two[:, 0] - top_two[:, 1])
+    first, second = _row_top_two(proba)
+    return 1.0 - (first - second)
 
 
 class LeastConfidence(ProbabilityScoringStrategy):

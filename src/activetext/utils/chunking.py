@@ -8,7 +8,7 @@ import numpy as np
 
 from activetext.utils.validation import check_positive_int
 
-DEFAULT_CHUNK_SIZE = 8192
+DEFAULT_CHUNK_SIZE = 32768
 """Rows scored at a time by strategies and classifiers unless told otherwise."""
 
 
