@@ -49,6 +49,8 @@ WORK = ROOT / "benchmarks" / ".work" / "strategy_accuracy"
 RESULTS = ROOT / "benchmarks" / "results" / "strategy_accuracy.json"
 DATASETS = ("ag_news", "sst2", "banking77", "goemotions")
 MULTI_LABEL = {"goemotions"}
+EXPENSIVE_PER_CLASS = {"expected-error-reduction": 10}
+"""Strategies whose cost grows with the number of classes, and the most classes they are run with."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ def single_label_strategies() -> dict[str, StrategyBuilder]:
         "least-confidence": lambda seed, ctx: q.LeastConfidence(seed=seed),
         "prediction-entropy": lambda seed, ctx: q.PredictionEntropy(seed=seed),
         "breaking-ties": lambda seed, ctx: q.BreakingTies(seed=seed),
-        # expected error reduction: subsample_size x C refits per query, so a small subsample
+        # expected error reduction: subsample_size x C refits per query, so a small subsample (and only for
+        # data sets with few classes, see EXPENSIVE_PER_CLASS)
         "expected-error-reduction": lambda seed, ctx: q.ExpectedErrorReduction(
             ctx.clf_factory, subsample_size=20, evaluation_size=300, seed=seed
         ),
@@ -282,17 +285,27 @@ def main() -> None:
     for name in args.datasets:
         prepare(name)
         names = multi_label_strategies() if name in MULTI_LABEL else single_label_strategies()
+        num_classes = int(np.load(WORK / f"{name}.npz")["num_classes"])
         for strategy in names:
+            if num_classes > EXPENSIVE_PER_CLASS.get(strategy, num_classes):
+                continue
             if args.strategies is None or strategy in args.strategies:
                 tasks += [
                     (name, strategy, seed, args.initial_size, args.rounds, args.batch_size)
                     for seed in range(args.seeds)
                 ]
     started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        runs = []
-        for run in pool.imap_unordered(run_one, tasks):
+    # every finished run is appended to a JSON-lines file, so an interrupted study resumes where it stopped
+    progress = args.output.with_suffix(".runs.jsonl")
+    runs = [json.loads(line) for line in progress.read_text().splitlines()] if progress.exists() else []
+    done = {(run["dataset"], run["strategy"], run["seed"]) for run in runs}
+    todo = [task for task in tasks if task[:3] not in done]
+    print(f"{len(done)} runs already done, {len(todo)} to go", flush=True)
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool, progress.open("a") as log:
+        for run in pool.imap_unordered(run_one, todo):
             runs.append(run)
+            log.write(json.dumps(run) + "\n")
+            log.flush()
             status = run.get("error") or f"final {run['curve'][-1]}"
             print(
                 f"[{len(runs)}/{len(tasks)}] {run['dataset']} {run['strategy']} seed={run['seed']}: {status}",
