@@ -9,6 +9,7 @@ from threadpoolctl import threadpool_limits
 
 from activetext.active_learner import PoolBasedActiveLearner
 from activetext.classifiers import ConfidenceEnhancedLinearSVC
+from activetext.classifiers.base import Classifier
 from activetext.classifiers.factories import SklearnClassifierFactory
 from activetext.data import SklearnDataset
 from activetext.query_strategies import QueryStrategy, RandomSampling
@@ -44,6 +45,34 @@ def multi_label_pool() -> SklearnDataset:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(40, 3))
     return SklearnDataset(x, sp.csr_matrix((x > 0).astype(int)))
+
+
+class TableClassifier(Classifier):
+    """A classifier with fixed probabilities per document, recording which rows it was asked to predict.
+
+    Its datasets carry each row's position as their only feature, so a view of the dataset tells which documents
+    it holds and ``table[row]`` is that document's probability vector.
+    """
+
+    def __init__(self, table, multi_label: bool = False):
+        self.table = np.asarray(table, dtype=np.float64)
+        self.calls: list[list[int]] = []
+        self.multi_label_ = multi_label
+
+    def fit(self, train, validation=None, weights=None):
+        return self
+
+    def predict_proba(self, data):
+        rows = np.asarray(data.x[:, 0], dtype=np.int64)
+        self.calls.append(rows.tolist())
+        return self.table[rows]
+
+    def save(self, folder):
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, folder):
+        raise NotImplementedError
 
 
 def make_learner(dataset, strategy: QueryStrategy | None = None, **kwargs) -> PoolBasedActiveLearner:

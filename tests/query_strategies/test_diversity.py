@@ -8,7 +8,6 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activetext.classifiers.base import Classifier
 from activetext.data import SklearnDataset
 from activetext.exceptions import InvalidArgumentError, MissingCapabilityError
 from activetext.query_strategies import diversity
@@ -22,6 +21,7 @@ from activetext.query_strategies.diversity import (
 )
 from activetext.query_strategies.embeddings import PrecomputedEmbeddings
 from activetext.vector_indexes import ExactIndex
+from conftest import TableClassifier
 
 ALL = [GreedyCoreset, LightweightCoreset, EmbeddingKMeans, ProbCover, TypiClust]
 NONE = np.empty(0, dtype=np.int64)
@@ -42,26 +42,7 @@ class RecordingEmbeddings(PrecomputedEmbeddings):
         return super()._embed(clf, dataset, indices)
 
 
-class ProbaStub(Classifier):
-    """Fixed probabilities per row; the dataset's only feature is the row's position."""
-
-    multi_label_ = False
-
-    def __init__(self, table):
-        self.table = np.asarray(table, dtype=np.float64)
-
-    def fit(self, train, validation=None, weights=None):
-        return self
-
-    def predict_proba(self, data):
-        return self.table[np.asarray(data.x[:, 0], dtype=np.int64)]
-
-    def save(self, folder):
-        raise NotImplementedError
-
-    @classmethod
-    def load(cls, folder):
-        raise NotImplementedError
+ProbaStub = TableClassifier
 
 
 def points(values) -> np.ndarray:

@@ -12,40 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from activetext.classifiers import ConfidenceEnhancedLinearSVC
-from activetext.classifiers.base import Classifier
 from activetext.classifiers.factories import ClassifierFactory, SklearnClassifierFactory
 from activetext.data import SklearnDataset
 from activetext.exceptions import InvalidArgumentError, MissingCapabilityError
 from activetext.query_strategies.error_reduction import ExpectedErrorReduction, Loss
-from conftest import blobs, make_learner
+from conftest import TableClassifier, blobs, make_learner
 
 
 def _h(*shares: float) -> float:
     return -sum(p * math.log(p) for p in shares if p > 0)
 
 
-class CurrentStub(Classifier):
-    """The learner's classifier: fixed posteriors per row (the rows are the documents' only feature)."""
-
-    def __init__(self, table):
-        self.table = np.asarray(table, dtype=np.float64)
-        self.calls: list[list[int]] = []
-        self.multi_label_ = False
-
-    def fit(self, train, validation=None, weights=None):
-        return self
-
-    def predict_proba(self, data):
-        rows = np.asarray(data.x[:, 0], dtype=np.int64)
-        self.calls.append(rows.tolist())
-        return self.table[rows]
-
-    def save(self, folder):
-        raise NotImplementedError
-
-    @classmethod
-    def load(cls, folder):
-        raise NotImplementedError
+CurrentStub = TableClassifier
 
 
 class RetrainedStub(CurrentStub):

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from activetext.active_learner import PoolBasedActiveLearner
 from activetext.classifiers import ConfidenceEnhancedLinearSVC
-from activetext.classifiers.base import Classifier
 from activetext.classifiers.factories import SklearnClassifierFactory
 from activetext.data import SklearnDataset
 from activetext.exceptions import (
@@ -41,6 +40,7 @@ from activetext.query_strategies.multi_label import (
     maximum_loss_reduction,
     min_confidence_margin,
 )
+from conftest import TableClassifier
 
 LN = math.log
 
@@ -138,31 +138,9 @@ HAND_MMC_ONE = [
 # --- a classifier stub and a pool ---------------------------------------------------------------------------
 
 
-class StubMultiLabelClassifier(Classifier):
-    """Returns fixed per-label probabilities and records the rows it was asked to predict.
-
-    The stub's datasets carry each row's position as their only feature.
-    """
-
-    def __init__(self, table: np.ndarray):
-        self.table = np.asarray(table, dtype=np.float64)
-        self.calls: list[list[int]] = []
-        self.multi_label_ = True
-
-    def fit(self, train, validation=None, weights=None):
-        return self
-
-    def predict_proba(self, data):
-        rows = np.asarray(data.x[:, 0], dtype=np.int64)
-        self.calls.append(rows.tolist())
-        return self.table[rows]
-
-    def save(self, folder):
-        raise NotImplementedError
-
-    @classmethod
-    def load(cls, folder):
-        raise NotImplementedError
+def StubMultiLabelClassifier(table) -> TableClassifier:
+    """Fixed per-label probabilities (see :class:`conftest.TableClassifier`)."""
+    return TableClassifier(table, multi_label=True)
 
 
 def stub_pool(n_rows: int, num_labels: int = 3) -> SklearnDataset:

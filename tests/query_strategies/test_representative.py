@@ -20,7 +20,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 
-from activetext.classifiers.base import Classifier
 from activetext.data import SklearnDataset
 from activetext.exceptions import InvalidArgumentError, MissingCapabilityError
 from activetext.query_strategies.base import QueryStrategy, ScoringStrategy
@@ -43,35 +42,12 @@ from activetext.query_strategies.uncertainty import (
     prediction_entropy,
 )
 from activetext.vector_indexes import ExactIndex, Metric
+from conftest import TableClassifier
 
 # --- stubs --------------------------------------------------------------------------------------------------
 
 
-class StubClassifier(Classifier):
-    """Returns fixed probabilities per row and records the rows it predicts.
-
-    The stub's datasets carry each row's position as their only feature, so a view tells which rows it holds.
-    """
-
-    def __init__(self, table):
-        self.table = np.asarray(table, dtype=np.float64)
-        self.calls: list[list[int]] = []
-        self.multi_label_ = False
-
-    def fit(self, train, validation=None, weights=None):
-        return self
-
-    def predict_proba(self, data):
-        rows = np.asarray(data.x[:, 0], dtype=np.int64)
-        self.calls.append(rows.tolist())
-        return self.table[rows]
-
-    def save(self, folder):
-        raise NotImplementedError
-
-    @classmethod
-    def load(cls, folder):
-        raise NotImplementedError
+StubClassifier = TableClassifier
 
 
 class CountingEmbeddings(PrecomputedEmbeddings):

@@ -10,7 +10,6 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activetext.classifiers.base import Classifier
 from activetext.data import SklearnDataset
 from activetext.exceptions import (
     EmptyPoolException,
@@ -30,6 +29,7 @@ from activetext.query_strategies import (
     prediction_entropy,
 )
 from activetext.query_strategies.base import check_pool, select_top_n
+from conftest import TableClassifier
 
 # Probabilities per row, chosen so that the three uncertainty measures rank the rows differently.
 #   row  proba                     LC    entropy   BT
@@ -63,31 +63,7 @@ UNCERTAINTY = [LeastConfidence, PredictionEntropy, BreakingTies]
 ALL_STRATEGIES = [*UNCERTAINTY, RandomSampling]
 
 
-class StubClassifier(Classifier):
-    """Returns fixed probabilities per row and records which rows it was asked to predict.
-
-    The stub's datasets carry each row's position as their only feature, so a view tells which rows it holds.
-    """
-
-    def __init__(self, table: np.ndarray):
-        self.table = np.asarray(table, dtype=np.float64)
-        self.calls: list[list[int]] = []
-        self.multi_label_ = False
-
-    def fit(self, train, validation=None, weights=None):
-        return self
-
-    def predict_proba(self, data):
-        rows = np.asarray(data.x[:, 0], dtype=np.int64)
-        self.calls.append(rows.tolist())
-        return self.table[rows]
-
-    def save(self, folder):
-        raise NotImplementedError
-
-    @classmethod
-    def load(cls, folder):
-        raise NotImplementedError
+StubClassifier = TableClassifier
 
 
 def pool_dataset(n_rows: int, num_classes: int = 4) -> SklearnDataset:

@@ -10,7 +10,6 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activetext.classifiers.base import Classifier
 from activetext.data import SklearnDataset
 from activetext.exceptions import InvalidArgumentError, MissingCapabilityError, PoolExhaustedException
 from activetext.query_strategies import QueryStrategy, RandomSampling
@@ -25,6 +24,7 @@ from activetext.query_strategies.wrappers import (
     nearest_candidates,
 )
 from activetext.vector_indexes import ExactIndex, HnswIndex
+from conftest import TableClassifier
 
 # Ten documents on a line at the triangular numbers: gaps grow 1, 2, 3, ..., so every document's nearer side is
 # its left one and no two neighbours of a document tie.
@@ -43,31 +43,6 @@ class Recorder(ScoringStrategy):
     def score(self, clf, dataset, candidates, indices_labeled, y):
         self.seen.append(candidates.tolist())
         return -candidates.astype(np.float64)
-
-
-class TableClassifier(Classifier):
-    """Returns fixed probabilities per document; a dataset's only feature is each row's index."""
-
-    multi_label_ = False
-
-    def __init__(self, table):
-        self.table = np.asarray(table, dtype=np.float64)
-        self.calls: list[list[int]] = []
-
-    def fit(self, train, validation=None, weights=None):
-        return self
-
-    def predict_proba(self, data):
-        rows = np.asarray(data.x[:, 0], dtype=np.int64)
-        self.calls.append(rows.tolist())
-        return self.table[rows]
-
-    def save(self, folder):
-        raise NotImplementedError
-
-    @classmethod
-    def load(cls, folder):
-        raise NotImplementedError
 
 
 class CountingEmbeddings(PrecomputedEmbeddings):
