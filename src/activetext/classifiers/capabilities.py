@@ -11,7 +11,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["SupportsEmbeddings", "require"]
+__all__ = [
+    "SupportsEmbeddings",
+    "SupportsExpectedGradientLength",
+    "SupportsGradientEmbeddings",
+    "SupportsPosteriorSamples",
+    "require",
+]
 
 
 @runtime_checkable
@@ -20,6 +26,31 @@ class SupportsEmbeddings(Protocol):
 
     def embed(self, data: Any) -> np.ndarray:
         """Return a ``(n_samples, dim)`` float array for ``data`` (a dataset or its rows)."""
+
+
+@runtime_checkable
+class SupportsPosteriorSamples(Protocol):
+    """A classifier that draws class probabilities from an approximate posterior (e.g. Monte Carlo dropout)."""
+
+    def posterior_samples(self, data: Any, n_samples: int) -> np.ndarray:
+        """Return an ``(n_documents, num_classes, n_samples)`` array: ``n_samples`` probability vectors per document."""
+
+
+@runtime_checkable
+class SupportsGradientEmbeddings(Protocol):
+    """A classifier that gives each document the gradient of its loss w.r.t. the last layer (for BADGE)."""
+
+    def gradient_embeddings(self, data: Any) -> np.ndarray:
+        """Return ``(n_documents, num_classes * hidden_dim)`` gradients at the predicted label (hypothetical)."""
+
+
+@runtime_checkable
+class SupportsExpectedGradientLength(Protocol):
+    """A classifier that gives each document its expected gradient length over the predicted label distribution."""
+
+    def expected_gradient_length(self, data: Any) -> np.ndarray:
+        """Return ``(n_documents,)``: ``sum_c p(c|x) * ||grad loss(x, c)||`` over the model's parameters (or a
+        documented subset)."""
 
 
 def require(clf: Any, capability: type, *, needed_by: str) -> None:
