@@ -8,6 +8,8 @@ All strategies follow one signature, ``query(clf, dataset, indices_unlabeled, in
 * :mod:`~activetext.query_strategies.diversity`: coresets, k-means, ProbCover, TypiClust
 * :mod:`~activetext.query_strategies.representative`: CAL, DAL, information density, cluster-margin
 * :mod:`~activetext.query_strategies.committee`: query by committee
+* :mod:`~activetext.query_strategies.bayesian`: BALD and BatchBALD (posterior samples)
+* :mod:`~activetext.query_strategies.gradient`: BADGE and expected gradient length
 * :mod:`~activetext.query_strategies.multi_label`: CVIRS, label cardinality inconsistency, AAL, MMC, margins
 * :mod:`~activetext.query_strategies.wrappers`: subsampling, class balancing, SEALS, AnchorAL
 * :mod:`~activetext.query_strategies.bandit`: active learning by learning (strategy selection while running)
@@ -19,6 +21,7 @@ Importing this package loads none of the optional dependencies.
 from activetext.exceptions import EmptyPoolException, PoolExhaustedException
 from activetext.query_strategies.bandit import ActiveLearningByLearning
 from activetext.query_strategies.base import ProbabilityScoringStrategy, QueryStrategy, ScoringStrategy
+from activetext.query_strategies.bayesian import BALD, BatchBALD
 from activetext.query_strategies.committee import Committee, Disagreement, QueryByCommittee
 from activetext.query_strategies.diversity import (
     EmbeddingKMeans,
@@ -34,6 +37,7 @@ from activetext.query_strategies.embeddings import (
     PrecomputedEmbeddings,
 )
 from activetext.query_strategies.error_reduction import ExpectedErrorReduction, Loss
+from activetext.query_strategies.gradient import BADGE, ExpectedGradientLength
 from activetext.query_strategies.multi_label import (
     MMC,
     AdaptiveActiveLearning,
@@ -61,11 +65,14 @@ from activetext.query_strategies.uncertainty import (
 from activetext.query_strategies.wrappers import SEALS, AnchorAL, ClassBalancing, RandomSubsampling
 
 __all__ = [
+    "BADGE",
+    "BALD",
     "MMC",
     "SEALS",
     "ActiveLearningByLearning",
     "AdaptiveActiveLearning",
     "AnchorAL",
+    "BatchBALD",
     "BreakingTies",
     "CategoryVectorInconsistencyAndRanking",
     "ClassBalancing",
@@ -79,6 +86,7 @@ __all__ = [
     "EmbeddingSource",
     "EmptyPoolException",
     "ExpectedErrorReduction",
+    "ExpectedGradientLength",
     "FeatureEmbeddings",
     "GreedyCoreset",
     "InformationDensity",
