@@ -289,19 +289,8 @@ class ProbabilityScoringStrategy(ScoringStrategy):
         indices_labeled: np.ndarray,
         y: np.ndarray | sp.csr_matrix,
     ) -> np.ndarray:
-        if not isinstance(clf, Classifier):
-            raise MissingCapabilityError(
-                f"{type(self).__name__} needs a trained classifier, got {clf!r}; start with labeled data "
-                "(initialize_data) or query a first batch with RandomSampling"
-            )
-        if dataset.is_multi_label:
-            raise InvalidArgumentError(
-                f"{type(self).__name__} scores single-label data; dataset is multi-label ({dataset.num_classes} labels)"
-            )
-        scores = np.empty(candidates.size, dtype=np.float64)
-        for chunk in iter_chunks(np.arange(candidates.size), self.chunk_size):
-            scores[chunk] = self.score_probabilities(clf.predict_proba(dataset[candidates[chunk]]))
-        return scores
+        clf = check_single_label_classifier(self, clf, dataset)
+        return self.score_probabilities(predict_proba_chunked(clf, dataset, candidates, self.chunk_size))
 
     @staticmethod
     @abstractmethod
