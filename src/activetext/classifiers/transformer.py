@@ -20,27 +20,23 @@ import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, softmax
 
 import activetext
-from activetext.classifiers.base import Classifier, check_training_data, rows_of
+from activetext.classifiers import neural
+from activetext.classifiers.base import Classifier
 from activetext.classifiers.factories import ClassifierFactory
-from activetext.data.datasets import Dataset, TextDataset
+from activetext.data.datasets import Dataset
 from activetext.exceptions import (
     CorruptSavedStateError,
     IncompatibleFormatError,
     InvalidArgumentError,
-    LabelShapeError,
-    MissingDependencyError,
     SavedStateNotFoundError,
 )
-from activetext.utils.hub import hub_offline, model_not_available
-from activetext.utils.validation import check_optional_positive_int, check_positive_float, check_positive_int
+from activetext.utils.validation import check_positive_int
 
 __all__ = ["TransformerClassifier", "TransformerClassifierFactory", "TransformerConfig"]
 
@@ -72,35 +68,11 @@ class TransformerConfig:
         if not isinstance(self.model, (str, os.PathLike)) or not str(self.model):
             raise InvalidArgumentError(f"model must be a model folder or name, got {self.model!r}")
         object.__setattr__(self, "model", str(self.model))
-        check_optional_positive_int(self.num_classes, name="num_classes", minimum=2)
-        check_positive_int(self.num_epochs, name="num_epochs")
-        check_positive_int(self.batch_size, name="batch_size")
-        check_positive_float(self.learning_rate, name="learning_rate")
-        check_positive_int(self.max_length, name="max_length", minimum=2)
-        fraction = self.validation_fraction
-        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
-            raise InvalidArgumentError(f"validation_fraction must be a number in [0, 1), got {fraction!r}")
-        check_positive_int(self.early_stopping_patience, name="early_stopping_patience")
-        if self.class_weight not in (None, "balanced"):
-            raise InvalidArgumentError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
-        for name in ("warm_start", "mixed_precision"):
-            if not isinstance(getattr(self, name), bool):
-                raise InvalidArgumentError(f"{name} must be a bool, got {getattr(self, name)!r}")
-        if self.device is not None and (not isinstance(self.device, str) or not self.device):
-            raise InvalidArgumentError(f"device must be None or a torch device name such as 'cpu', got {self.device!r}")
-        if self.seed is not None:
-            check_positive_int(self.seed, name="seed", minimum=0)
+        neural.check_training_options(self)
 
 
 def _import_torch() -> tuple[Any, Any]:
-    try:
-        import torch
-        import transformers
-    except ImportError as error:
-        raise MissingDependencyError(
-            "TransformerClassifier needs torch and transformers: pip install 'activetext[transformers]'"
-        ) from error
-    return torch, transformers
+    return neural.import_torch("TransformerClassifier")
 
 
 class TransformerClassifier(Classifier):
@@ -201,32 +173,17 @@ class TransformerClassifier(Classifier):
         weights : numpy.ndarray of shape (len(train),), optional
             A non-negative weight per training document, multiplying its loss.
         """
-        weights = check_training_data(self, train, weights)
-        _check_texts(train, "train")
-        multi_label = train.is_multi_label
-        num_classes = self.config.num_classes or train.num_classes
-        if num_classes != train.num_classes:
-            raise LabelShapeError(f"train must have num_classes={num_classes} classes, got {train.num_classes}")
-        if validation is not None:
-            _check_texts(validation, "validation")
-            if validation.is_multi_label != multi_label or validation.num_classes != num_classes:
-                raise LabelShapeError(
-                    f"validation must have the training data's label set ({num_classes} classes, "
-                    f"{'multi' if multi_label else 'single'}-label), got {validation!r}"
-                )
+        weights, multi_label, num_classes = neural.check_fit_inputs(
+            self, train, validation, weights, self.config.num_classes
+        )
         torch, _ = _import_torch()
-        seed = self.config.seed
-        rng = np.random.default_rng(seed)
-        if validation is None and self.config.validation_fraction > 0 and len(train) >= 20:
-            order = rng.permutation(len(train))
-            n_val = max(1, round(self.config.validation_fraction * len(train)))
-            validation, train = train[order[:n_val]], train[order[n_val:]]
-            weights = None if weights is None else weights[order[n_val:]]
+        rng = np.random.default_rng(self.config.seed)
+        train, validation, weights = neural.split_validation(
+            train, validation, weights, self.config.validation_fraction, rng
+        )
         torch_seed = int(rng.integers(2**31 - 1))
         device = self._device(torch)
-        devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(torch_seed)
+        with neural.seeded(torch, device, torch_seed):
             model, tokenizer = self._initial_model(num_classes, multi_label)
             model.to(device)
             self._train(torch, model, tokenizer, train, validation, weights, multi_label, num_classes, rng, device)
@@ -262,49 +219,32 @@ class TransformerClassifier(Classifier):
     ) -> None:
         config = self.config
         encoded = self._tokenize(tokenizer, train.x)
-        targets = _targets(train, multi_label)
-        sample_weights = np.ones(len(train)) if weights is None else weights
-        loss_fn = _loss_function(torch, multi_label, _class_weights(train, multi_label, config.class_weight), device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
-        autocast, scaler = self._autocast(torch, device)
-        val_encoded = self._tokenize(tokenizer, validation.x) if validation is not None else None
-        val_targets = _targets(validation, multi_label) if validation is not None else None
-        best_loss, best_state, stale = np.inf, None, 0
-        for _ in range(config.num_epochs):
-            model.train()
-            order = rng.permutation(len(train))
-            for start in range(0, len(order), config.batch_size):
-                index = order[start : start + config.batch_size]
-                batch = _pad(tokenizer, encoded, index, device)
-                target = torch.as_tensor(targets[index], device=device)
-                weight = torch.as_tensor(sample_weights[index], dtype=torch.float32, device=device)
-                with autocast():
-                    logits = model(**batch).logits
-                per_doc = loss_fn(logits.float(), target)
-                total = weight.sum()
-                if float(total) == 0.0:
-                    continue
-                loss = (per_doc * weight).sum() / total
-                optimizer.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(loss).backward()
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    loss.backward()
-                    optimizer.step()
-            if val_encoded is None:
-                continue
-            val_loss = self._validation_loss(torch, model, tokenizer, val_encoded, val_targets, loss_fn, device)
-            if val_loss < best_loss:
-                best_loss, stale = val_loss, 0
-                best_state = {name: value.detach().to("cpu", copy=True) for name, value in model.state_dict().items()}
-            else:
-                stale += 1
-                if stale >= config.early_stopping_patience:
-                    break
-        if best_state is not None:
-            model.load_state_dict(best_state)
+        class_weights = neural.class_weights(train, multi_label, config.class_weight)
+        loss_fn = neural.loss_function(torch, multi_label, class_weights, device)
+        if validation is not None:
+            val_encoded = self._tokenize(tokenizer, validation.x)
+            val_targets = neural.targets(validation, multi_label)
+
+        def validation_loss() -> float:
+            return self._validation_loss(torch, model, tokenizer, val_encoded, val_targets, loss_fn, device)
+
+        neural.train_epochs(
+            torch,
+            model,
+            torch.optim.AdamW(model.parameters(), lr=config.learning_rate),
+            forward=lambda batch: model(**batch).logits,
+            make_batch=lambda index: _pad(tokenizer, encoded, index, device),
+            targets=neural.targets(train, multi_label),
+            sample_weights=weights,
+            loss_fn=loss_fn,
+            num_epochs=config.num_epochs,
+            batch_size=config.batch_size,
+            rng=rng,
+            device=device,
+            mixed_precision=config.mixed_precision,
+            validation_loss=None if validation is None else validation_loss,
+            patience=config.early_stopping_patience,
+        )
 
     def _validation_loss(
         self, torch: Any, model: Any, tokenizer: Any, encoded: Any, targets: np.ndarray, loss_fn: Any, device: Any
@@ -371,9 +311,7 @@ class TransformerClassifier(Classifier):
 
         self._calls += 1
         device = next(self._model.parameters()).device
-        devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(int(np.random.default_rng([self.config.seed or 0, self._calls]).integers(2**31 - 1)))
+        with neural.seeded(torch, device, neural.posterior_seed(self.config.seed, self._calls)):
             self._model.train()
             try:
                 (samples,) = self._run(data, sample, torch)
@@ -390,9 +328,7 @@ class TransformerClassifier(Classifier):
         not included.
         """
         logits, h = self._logits_and_features(data)
-        p = self._probabilities(logits)
-        residual = p - self._hypothetical_labels(p)
-        return (residual[:, :, None] * h[:, None, :]).reshape(len(p), p.shape[1] * h.shape[1]).astype(np.float32)
+        return neural.gradient_embeddings(self._probabilities(logits), h, self.multi_label_)
 
     def expected_gradient_length(self, data: Dataset | Any) -> np.ndarray:
         """Return ``(n,)`` expected gradient lengths w.r.t. the weight matrix of the classification layer only.
@@ -403,26 +339,10 @@ class TransformerClassifier(Classifier):
         covered: this is the closed form for the last layer.
         """
         logits, h = self._logits_and_features(data)
-        p = self._probabilities(logits)
-        h_norm = np.linalg.norm(h.astype(np.float64), axis=1)
-        if self.multi_label_:
-            return 2.0 * np.sum(p * (1.0 - p), axis=1) * h_norm
-        # ||p - e_c||^2 = ||p||^2 - 2 p_c + 1
-        squared = np.sum(p**2, axis=1, keepdims=True) - 2.0 * p + 1.0
-        return np.sum(p * np.sqrt(np.maximum(squared, 0.0)), axis=1) * h_norm
-
-    def _hypothetical_labels(self, p: np.ndarray) -> np.ndarray:
-        if self.multi_label_:
-            from activetext.classifiers.base import MULTI_LABEL_THRESHOLD
-
-            return (p >= MULTI_LABEL_THRESHOLD).astype(np.float64)
-        onehot = np.zeros_like(p)
-        onehot[np.arange(len(p)), np.argmax(p, axis=1)] = 1.0
-        return onehot
+        return neural.expected_gradient_length(self._probabilities(logits), h, self.multi_label_)
 
     def _probabilities(self, logits: np.ndarray) -> np.ndarray:
-        logits = logits.astype(np.float64)
-        return expit(logits) if self.multi_label_ else softmax(logits, axis=1)
+        return neural.probabilities(logits, self.multi_label_)
 
     def _logits_and_features(self, data: Dataset | Any) -> tuple[np.ndarray, np.ndarray]:
         """The logits and the input of the last linear layer (captured by a forward hook), in data order."""
@@ -444,7 +364,7 @@ class TransformerClassifier(Classifier):
 
     def _run(self, data: Dataset | Any, forward: Callable[[dict[str, Any]], tuple[Any, ...]], torch: Any) -> tuple:
         """Apply ``forward`` to length-sorted batches (no gradients) and return its outputs in data order."""
-        texts = _texts_of(data)
+        texts = neural.texts_of(data, "TransformerClassifier")
         device = next(self._model.parameters()).device
         outputs: list[np.ndarray] | None = None
         autocast = self._autocast(torch, device)[0]
@@ -465,25 +385,17 @@ class TransformerClassifier(Classifier):
 
     def _sorted_batches(self, tokenizer: Any, encoded: Any, device: Any) -> Iterator[tuple[np.ndarray, Any]]:
         lengths = np.array([len(ids) for ids in encoded["input_ids"]])
-        order = np.argsort(lengths, kind="stable")
-        for start in range(0, len(order), self.config.batch_size):
-            index = order[start : start + self.config.batch_size]
+        for index in neural.length_sorted_batches(lengths, self.config.batch_size):
             yield index, _pad(tokenizer, encoded, index, device)
 
     def _tokenize(self, tokenizer: Any, texts: Any) -> Any:
         return tokenizer(list(texts), truncation=True, max_length=self.config.max_length)
 
     def _device(self, torch: Any) -> Any:
-        if self.config.device is not None:
-            return torch.device(self.config.device)
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return neural.select_device(torch, self.config.device)
 
     def _autocast(self, torch: Any, device: Any) -> tuple[Callable[[], Any], Any]:
-        if not self.config.mixed_precision or device.type != "cuda":
-            return nullcontext, None
-        if torch.cuda.is_bf16_supported():
-            return (lambda: torch.autocast("cuda", dtype=torch.bfloat16)), None
-        return (lambda: torch.autocast("cuda", dtype=torch.float16)), torch.amp.GradScaler("cuda")
+        return neural.autocast_for(torch, device, self.config.mixed_precision)
 
     # --- persistence -----------------------------------------------------------------------------------------
 
@@ -530,7 +442,7 @@ class TransformerClassifier(Classifier):
         classifier = cls(model, **config)
         torch, transformers = _import_torch()
         model_folder = str(folder / _MODEL_FOLDER)
-        with _quiet(transformers):
+        with neural.quiet(transformers):
             classifier._tokenizer = transformers.AutoTokenizer.from_pretrained(model_folder, local_files_only=True)
             classifier._model = transformers.AutoModelForSequenceClassification.from_pretrained(
                 model_folder, local_files_only=True
@@ -578,56 +490,18 @@ class TransformerClassifierFactory(ClassifierFactory):
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
-def _check_texts(data: Any, name: str) -> None:
-    if not isinstance(data, TextDataset):
-        raise InvalidArgumentError(f"{name} must be a TextDataset (TransformerClassifier reads texts), got {data!r}")
-
-
-def _texts_of(data: Any) -> list[str]:
-    if isinstance(data, Dataset) and not isinstance(data, TextDataset):
-        raise InvalidArgumentError(
-            f"TransformerClassifier reads texts; got a {type(data).__name__} (use a TextDataset)"
-        )
-    rows = rows_of(data)
-    if isinstance(rows, str):
-        raise InvalidArgumentError("data must be a TextDataset or a sequence of strings, got a single string")
-    texts = list(rows)
-    bad = [i for i, text in enumerate(texts) if not isinstance(text, str)]
-    if bad:
-        raise InvalidArgumentError(f"data must hold only strings, got {texts[bad[0]]!r} at positions {bad[:8]}")
-    return texts
-
-
 def _load_pretrained(model: str, num_classes: int, multi_label: bool) -> tuple[Any, Any]:
     _, transformers = _import_torch()
-    local = Path(model).is_dir()
     problem = "multi_label_classification" if multi_label else "single_label_classification"
-    try:
-        with _quiet(transformers):  # the "newly initialized head" notice is expected
-            tokenizer = transformers.AutoTokenizer.from_pretrained(model, local_files_only=not local and hub_offline())
-            network = transformers.AutoModelForSequenceClassification.from_pretrained(
-                model, num_labels=num_classes, problem_type=problem, local_files_only=not local and hub_offline()
-            )
-    except OSError as error:
-        if local:
-            raise SavedStateNotFoundError(f"model folder {model!r} holds no usable model: {error}") from error
-        raise model_not_available(model) from error
-    return network, tokenizer
 
+    def load(local_files_only: bool) -> tuple[Any, Any]:  # the "newly initialized head" notice is silenced
+        tokenizer = transformers.AutoTokenizer.from_pretrained(model, local_files_only=local_files_only)
+        network = transformers.AutoModelForSequenceClassification.from_pretrained(
+            model, num_labels=num_classes, problem_type=problem, local_files_only=local_files_only
+        )
+        return network, tokenizer
 
-@contextmanager
-def _quiet(transformers: Any) -> Iterator[None]:
-    """Silence transformers' info messages and progress bars while loading a model."""
-    verbosity = transformers.logging.get_verbosity()
-    bar = transformers.utils.logging.is_progress_bar_enabled()
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        transformers.logging.set_verbosity(verbosity)
-        if bar:
-            transformers.utils.logging.enable_progress_bar()
+    return neural.load_pretrained(transformers, model, load)
 
 
 def _last_linear(torch: Any, model: Any, num_classes: int) -> Any:
@@ -649,29 +523,3 @@ def _last_linear(torch: Any, model: Any, num_classes: int) -> Any:
 def _pad(tokenizer: Any, encoded: Any, index: np.ndarray, device: Any) -> dict[str, Any]:
     features = [{key: encoded[key][i] for key in encoded.keys()} for i in index]
     return {key: value.to(device) for key, value in tokenizer.pad(features, return_tensors="pt").items()}
-
-
-def _targets(data: Dataset, multi_label: bool) -> np.ndarray:
-    if multi_label:
-        return np.asarray(data.y.toarray(), dtype=np.float32)
-    return np.asarray(data.y, dtype=np.int64)
-
-
-def _class_weights(train: Dataset, multi_label: bool, class_weight: str | None) -> np.ndarray | None:
-    if class_weight is None:
-        return None
-    if multi_label:
-        positives = np.asarray(train.y.sum(axis=0)).ravel().astype(np.float64)
-        negatives = len(train) - positives
-        return np.where(positives > 0, negatives / np.maximum(positives, 1.0), 1.0)
-    counts = np.bincount(train.y, minlength=train.num_classes).astype(np.float64)
-    present = counts > 0
-    return np.where(present, len(train) / (present.sum() * np.maximum(counts, 1.0)), 1.0)
-
-
-def _loss_function(torch: Any, multi_label: bool, class_weights: np.ndarray | None, device: Any) -> Any:
-    weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32, device=device)
-    if multi_label:
-        bce = torch.nn.BCEWithLogitsLoss(pos_weight=weight, reduction="none")
-        return lambda logits, target: bce(logits, target).mean(dim=1)
-    return torch.nn.CrossEntropyLoss(weight=weight, reduction="none")
