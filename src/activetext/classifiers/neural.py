@@ -10,7 +10,7 @@ one training loop with early stopping that both classifiers run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
@@ -288,7 +288,7 @@ class EarlyStopping:
 def train_epochs(
     torch: Any,
     model: Any,
-    optimizer: Any,
+    optimizer: Any | Sequence[Any],
     *,
     forward: Callable[[Any], Any],
     make_batch: Callable[[np.ndarray], Any],
@@ -312,6 +312,9 @@ def train_epochs(
 
     Parameters
     ----------
+    optimizer : torch.optim.Optimizer or sequence of them
+        Several optimizers (for example a sparse one for an embedding matrix and a dense one for the rest) all step
+        on every batch.
     forward : callable
         ``batch -> logits`` for a batch built by ``make_batch`` (the model is in training mode).
     make_batch : callable
@@ -319,6 +322,7 @@ def train_epochs(
     after_step : callable, optional
         Called after each optimizer step (for example to apply a weight constraint).
     """
+    optimizers = list(optimizer) if isinstance(optimizer, (list, tuple)) else [optimizer]
     sample_weights = np.ones(len(targets)) if sample_weights is None else sample_weights
     autocast, scaler = autocast_for(torch, device, mixed_precision)
     stopping = EarlyStopping(patience)
@@ -337,14 +341,17 @@ def train_epochs(
             if float(total) == 0.0:
                 continue
             loss = (per_doc * weight).sum() / total
-            optimizer.zero_grad(set_to_none=True)
+            for each in optimizers:
+                each.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(loss).backward()
-                scaler.step(optimizer)
+                for each in optimizers:
+                    scaler.step(each)
                 scaler.update()
             else:
                 loss.backward()
-                optimizer.step()
+                for each in optimizers:
+                    each.step()
             if after_step is not None:
                 after_step()
         if validation_loss is not None and stopping.update(validation_loss(), model):
