@@ -325,6 +325,10 @@ class SetFitClassifier(Classifier):
         from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
         config = self.config
+        # The number of steps setfit would take anyway, given explicitly: setfit then stops collecting pairs once it
+        # has as many as training uses, instead of keeping every pair of documents in memory.
+        pairs_per_epoch = 2 * config.num_iterations * len(texts)
+        max_steps = config.num_epochs * -(-pairs_per_epoch // config.batch_size)
         model = setfit.SetFitModel(
             model_body=body,
             model_head=None,
@@ -342,6 +346,7 @@ class SetFitClassifier(Classifier):
                 num_epochs=(config.num_epochs, 1),
                 body_learning_rate=(config.body_learning_rate, config.body_learning_rate),
                 num_iterations=config.num_iterations,
+                max_steps=max_steps,
                 max_length=config.max_length,
                 seed=seed,
                 report_to="none",
@@ -404,7 +409,8 @@ class SetFitClassifier(Classifier):
         setfit, _ = _import_setfit()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self._body.save(str(folder / _BODY_FOLDER), create_model_card=False)
+        with _no_progress_bars():
+            self._body.save(str(folder / _BODY_FOLDER), create_model_card=False)
         self._head.save(folder / _HEAD_FOLDER)
         manifest = {
             "format_name": _FORMAT_NAME,
@@ -548,14 +554,11 @@ def _texts_of(data: Any) -> list[str]:
 
 def _load_body(model: str, max_length: int, device: str) -> Any:
     """Load a sentence-transformers model from a local folder, or the cache (offline) / hub (online)."""
-    import transformers
     from sentence_transformers import SentenceTransformer
 
     local = Path(model).is_dir()
-    bar = transformers.utils.logging.is_progress_bar_enabled()
-    transformers.utils.logging.disable_progress_bar()
     try:
-        with warnings.catch_warnings():
+        with _no_progress_bars(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             body = SentenceTransformer(model, device=device, local_files_only=not local and hub_offline())
     except (OSError, ValueError) as error:
@@ -564,9 +567,6 @@ def _load_body(model: str, max_length: int, device: str) -> Any:
         if isinstance(error, OSError):
             raise model_not_available(model) from error
         raise
-    finally:
-        if bar:
-            transformers.utils.logging.enable_progress_bar()
     body.max_seq_length = max_length
     return body
 
@@ -640,6 +640,20 @@ def _quiet_training(setfit: Any) -> Iterator[None]:
     finally:
         setfit.logging.set_verbosity(setfit_verbosity)
         transformers.logging.set_verbosity(transformers_verbosity)
+
+
+@contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """Hide transformers' progress bars (loading and writing weights) while active."""
+    from transformers.utils import logging
+
+    enabled = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            logging.enable_progress_bar()
 
 
 @contextmanager
