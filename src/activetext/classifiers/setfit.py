@@ -34,7 +34,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 import activetext
-from activetext.classifiers.base import Classifier, check_training_data, rows_of
+from activetext.classifiers import neural
+from activetext.classifiers.base import Classifier, check_training_data
 from activetext.classifiers.factories import ClassifierFactory
 from activetext.classifiers.sklearn import SklearnClassifier
 from activetext.data.datasets import Dataset, SklearnDataset, TextDataset
@@ -372,7 +373,7 @@ class SetFitClassifier(Classifier):
         """
         self._check_fitted()
         _, torch = _import_setfit()
-        return _embed_with(self._body, _texts_of(data), self.config.batch_size, torch)
+        return _embed_with(self._body, neural.texts_of(data, "SetFitClassifier"), self.config.batch_size, torch)
 
     def predict_proba(self, data: Dataset | Any) -> np.ndarray:
         """Return a dense ``(n, C)`` float64 array: class probabilities, or per-label probabilities (multi-label).
@@ -381,7 +382,7 @@ class SetFitClassifier(Classifier):
         """
         self._check_fitted()
         _, torch = _import_setfit()
-        texts = _texts_of(data)
+        texts = neural.texts_of(data, "SetFitClassifier")
         proba = np.empty((len(texts), self.num_classes_), dtype=np.float64)
         target_labels = np.arange(self.num_classes_)
         for start in range(0, len(texts), DEFAULT_CHUNK_SIZE):
@@ -532,24 +533,6 @@ class SetFitClassifierFactory(ClassifierFactory):
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-
-
-def _texts_of(data: Any) -> list[str]:
-    if isinstance(data, Dataset) and not isinstance(data, TextDataset):
-        raise InvalidArgumentError(f"SetFitClassifier reads texts; got a {type(data).__name__} (use a TextDataset)")
-    rows = rows_of(data)
-    if isinstance(rows, str):
-        raise InvalidArgumentError("data must be a TextDataset or a sequence of strings, got a single string")
-    try:
-        texts = list(rows)
-    except TypeError as error:
-        raise InvalidArgumentError(
-            f"data must be a TextDataset or a sequence of strings, got {type(data).__name__}"
-        ) from error
-    bad = [i for i, text in enumerate(texts) if not isinstance(text, str)]
-    if bad:
-        raise InvalidArgumentError(f"data must hold only strings, got {texts[bad[0]]!r} at positions {bad[:8]}")
-    return texts
 
 
 def _load_body(model: str, max_length: int, device: str) -> Any:
