@@ -284,6 +284,7 @@ def test_factory_creates_unfitted_classifiers_of_its_configuration():
         ({"class_weight": "auto"}, "class_weight must be None or 'balanced', got 'auto'"),
         ({"warm_start": "yes"}, "warm_start must be a bool, got 'yes'"),
         ({"mixed_precision": 1}, "mixed_precision must be a bool, got 1"),
+        ({"group_by_length": "yes"}, "group_by_length must be a bool, got 'yes'"),
         ({"device": ""}, "device must be None or a torch device name"),
         ({"seed": -1}, "seed must be an int >= 0, got -1"),
         ({"num_classes": 1}, "num_classes must be an int >= 2, got 1"),

@@ -34,6 +34,7 @@ __all__ = [
     "gradient_embeddings",
     "hypothetical_labels",
     "import_torch",
+    "length_grouped_batches",
     "length_sorted_batches",
     "load_pretrained",
     "loss_function",
@@ -303,6 +304,7 @@ def train_epochs(
     validation_loss: Callable[[], float] | None,
     patience: int,
     after_step: Callable[[], None] | None = None,
+    lengths: np.ndarray | None = None,
 ) -> None:
     """Train ``model`` for up to ``num_epochs`` shuffled epochs, with early stopping on ``validation_loss``.
 
@@ -321,6 +323,10 @@ def train_epochs(
         ``row indices -> batch`` on the device.
     after_step : callable, optional
         Called after each optimizer step (for example to apply a weight constraint).
+    lengths : numpy.ndarray, optional
+        The token length of each training document. When given, each epoch's batches hold documents of similar
+        length (see :func:`length_grouped_batches`), so dynamic padding adds few tokens; otherwise batches are drawn
+        from a plain shuffle.
     """
     optimizers = list(optimizer) if isinstance(optimizer, (list, tuple)) else [optimizer]
     sample_weights = np.ones(len(targets)) if sample_weights is None else sample_weights
@@ -328,9 +334,12 @@ def train_epochs(
     stopping = EarlyStopping(patience)
     for _ in range(num_epochs):
         model.train()
-        order = rng.permutation(len(targets))
-        for start in range(0, len(order), batch_size):
-            index = order[start : start + batch_size]
+        if lengths is None:
+            order = rng.permutation(len(targets))
+            batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        else:
+            batches = length_grouped_batches(lengths, batch_size, rng)
+        for index in batches:
             batch = make_batch(index)
             target = torch.as_tensor(targets[index], device=device)
             weight = torch.as_tensor(sample_weights[index], dtype=torch.float32, device=device)
@@ -357,6 +366,38 @@ def train_epochs(
         if validation_loss is not None and stopping.update(validation_loss(), model):
             break
     stopping.restore(model)
+
+
+def length_grouped_batches(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator, group_batches: int = 50
+) -> list[np.ndarray]:
+    """Shuffled training batches of documents with similar lengths.
+
+    The documents are shuffled, cut into groups of ``group_batches * batch_size``, each group is sorted by length
+    (a stable sort, so documents of equal length stay in shuffled order) and cut into batches, and the order of all
+    batches is shuffled. Every document is in exactly one batch; batches differ from epoch to epoch, and a padded
+    batch is about as long as its documents rather than as the longest document of a random batch.
+
+    Parameters
+    ----------
+    lengths : numpy.ndarray of shape (n_documents,)
+        Token length of each document.
+    batch_size : int
+        Documents per batch (the last batch of a group may hold fewer).
+    rng : numpy.random.Generator
+        The source of the shuffles.
+    group_batches : int, default=50
+        Batches per sorted group: larger groups pad less, smaller ones mix lengths more.
+    """
+    lengths = np.asarray(lengths)
+    order = rng.permutation(len(lengths))
+    group = group_batches * batch_size
+    batches = []
+    for start in range(0, len(order), group):
+        members = order[start : start + group]
+        members = members[np.argsort(lengths[members], kind="stable")]
+        batches.extend(members[i : i + batch_size] for i in range(0, len(members), batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:

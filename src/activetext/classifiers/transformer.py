@@ -63,12 +63,15 @@ class TransformerConfig:
     device: str | None = None
     mixed_precision: bool = False
     seed: int | None = None
+    group_by_length: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, (str, os.PathLike)) or not str(self.model):
             raise InvalidArgumentError(f"model must be a model folder or name, got {self.model!r}")
         object.__setattr__(self, "model", str(self.model))
         neural.check_training_options(self)
+        if not isinstance(self.group_by_length, bool):
+            raise InvalidArgumentError(f"group_by_length must be a bool, got {self.group_by_length!r}")
 
 
 def _import_torch() -> tuple[Any, Any]:
@@ -115,6 +118,10 @@ class TransformerClassifier(Classifier):
         Use ``torch.autocast`` (bfloat16 where supported, else float16 with gradient scaling); CUDA only.
     seed : int, optional
         Seeds the head's initialization, the shuffling, the validation split and dropout.
+    group_by_length : bool, default=True
+        Build each training batch from documents of similar token length (shuffled groups, see
+        :func:`activetext.classifiers.neural.length_grouped_batches`), so dynamic padding adds few tokens and an
+        epoch costs less; False draws batches from a plain shuffle.
     """
 
     def __init__(
@@ -133,6 +140,7 @@ class TransformerClassifier(Classifier):
         device: str | None = None,
         mixed_precision: bool = False,
         seed: int | None = None,
+        group_by_length: bool = True,
     ):
         if model is None:
             from activetext.encoders.sentence_transformer import default_model_path
@@ -152,6 +160,7 @@ class TransformerClassifier(Classifier):
             device=device,
             mixed_precision=mixed_precision,
             seed=seed,
+            group_by_length=group_by_length,
         )
         self._model: Any = None
         self._tokenizer: Any = None
@@ -244,6 +253,7 @@ class TransformerClassifier(Classifier):
             mixed_precision=config.mixed_precision,
             validation_loss=None if validation is None else validation_loss,
             patience=config.early_stopping_patience,
+            lengths=np.array([len(ids) for ids in encoded["input_ids"]]) if config.group_by_length else None,
         )
 
     def _validation_loss(
