@@ -240,7 +240,7 @@ class TransformerClassifier(Classifier):
         neural.train_epochs(
             torch,
             model,
-            torch.optim.AdamW(model.parameters(), lr=config.learning_rate),
+            neural.adamw(torch, model.parameters(), config.learning_rate, device),
             forward=lambda batch: model(**batch).logits,
             make_batch=lambda index: _pad(tokenizer, encoded, index, device),
             targets=neural.targets(train, multi_label),
