@@ -240,7 +240,8 @@ def _mean_std(values: list[float]) -> dict[str, float]:
     return {"mean": float(arr.mean()), "std": float(arr.std(ddof=1)) if arr.size > 1 else 0.0, "n": int(arr.size)}
 
 
-def summarize(jobs: list[dict[str, Any]], datasets: list[str]) -> dict[str, Any]:
+def summarize(jobs: list[dict[str, Any]], datasets: list[str],
+              full_pools: dict[str, int] | None = None) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for dataset in datasets:
         per_lib: dict[str, Any] = {}
@@ -256,7 +257,8 @@ def summarize(jobs: list[dict[str, Any]], datasets: list[str]) -> dict[str, Any]
                 "seeds": [r["seed"] for r in runs],
                 "labels": labels,
                 "accuracy_mean": acc.mean(axis=0).round(6).tolist(),
-                "accuracy_std": (acc.std(axis=0, ddof=1) if len(runs) > 1 else np.zeros(acc.shape[1])).round(6).tolist(),
+                "accuracy_std": (acc.std(axis=0, ddof=1) if len(runs) > 1
+                                 else np.zeros(acc.shape[1])).round(6).tolist(),
                 "final_accuracy": _mean_std(acc[:, -1].tolist()),
                 "mean_accuracy_over_steps": _mean_std(acc.mean(axis=1).tolist()),
                 "seconds_per_iteration": {phase: _mean_std(per_run[phase]) for phase in PHASES},
@@ -267,7 +269,27 @@ def summarize(jobs: list[dict[str, Any]], datasets: list[str]) -> dict[str, Any]
                 "forward_docs_per_second_at_128_tokens": _mean_std(
                     [r["forward_docs_per_second_at_128_tokens"] for r in runs]),
                 "process_wall_seconds": _mean_std([r["process_wall_seconds"] for r in runs]),
+                "scoring_seconds_per_document": _mean_std(
+                    [sum(s["score_seconds"] for s in r["steps"][1:])
+                     / max(1, sum(s["scored_documents"] for s in r["steps"][1:])) for r in runs]),
+                # Robustness check against load spikes from other processes: per run the median over iterations.
+                "median_total_seconds_per_iteration": _mean_std(
+                    [float(np.median([s["total_seconds"] for s in r["steps"][1:]])) for r in runs]),
             }
+        full_pool = (full_pools or {}).get(dataset)
+        if full_pool:
+            # Not measured: the measured training time per iteration plus the measured scoring time per document
+            # applied to the full pool (small-text scores every document, activetext the unlabeled ones).
+            for library, e in per_lib.items():
+                mean_labels = float(np.mean(e["labels"][:-1]))
+                scored = full_pool if library == "small-text" else full_pool - mean_labels
+                e["projected_seconds_per_iteration_full_pool"] = {
+                    "full_pool": full_pool,
+                    "seconds": e["seconds_per_iteration"]["train_seconds"]["mean"]
+                    + scored * e["scoring_seconds_per_document"]["mean"],
+                    "how": "extrapolation, not measured: mean training s/iteration + documents scored on the full "
+                           "pool x measured scoring seconds per document (same max_length)",
+                }
         entry: dict[str, Any] = {"libraries": per_lib}
         if set(LIBRARIES) <= set(per_lib):
             st_runs = {j["seed"]: j for j in jobs if j["dataset"] == dataset and j["library"] == "small-text"}
@@ -290,6 +312,13 @@ def summarize(jobs: list[dict[str, Any]], datasets: list[str]) -> dict[str, Any]
                 "time_ratio_activetext_over_small_text": ratios,
                 "total_time_ratio_per_seed": [float(r) for r in per_seed_ratio],
                 "speedup_small_text_over_activetext": 1.0 / ratios["total_seconds"],
+                "projected_full_pool_total_time_ratio": (
+                    per_lib["activetext"]["projected_seconds_per_iteration_full_pool"]["seconds"]
+                    / per_lib["small-text"]["projected_seconds_per_iteration_full_pool"]["seconds"])
+                if "projected_seconds_per_iteration_full_pool" in per_lib["activetext"] else None,
+                "median_based_total_time_ratio": (
+                    per_lib["activetext"]["median_total_seconds_per_iteration"]["mean"]
+                    / per_lib["small-text"]["median_total_seconds_per_iteration"]["mean"]),
                 "final_accuracy_difference_activetext_minus_small_text": _mean_std([float(d[-1]) for d in acc_diff]),
                 "mean_accuracy_difference_over_steps": _mean_std([float(d.mean()) for d in acc_diff]),
                 "query_overlap": _mean_std(overlap),
@@ -323,22 +352,29 @@ def markdown(summary: dict[str, Any]) -> str:
                              if i < len(e["accuracy_mean"]) else "")
             lines.append(f"| {n} | " + " | ".join(cells) + " |")
         lines.append("")
-        lines.append("| library | s/iteration (total) | training | scoring | selection | docs scored/it. |")
-        lines.append("|---|---|---|---|---|---|")
+        lines.append("| library | s/iteration (total) | training | scoring | selection | docs scored/it. "
+                     "| machine speed at job start (docs/s) |")
+        lines.append("|---|---|---|---|---|---|---|")
         for lib in libs:
             t = entry["libraries"][lib]["seconds_per_iteration"]
             lines.append(f"| {lib} | " + " | ".join(f"{t[p]['mean']:.2f} ± {t[p]['std']:.2f}" if p != "select_seconds"
                                                      else f"{t[p]['mean']:.4f} ± {t[p]['std']:.4f}"
                                                      for p in PHASES)
-                         + f" | {entry['libraries'][lib]['scored_documents_per_iteration']:.0f} |")
+                         + f" | {entry['libraries'][lib]['scored_documents_per_iteration']:.0f} | "
+                         + f"{entry['libraries'][lib]['forward_docs_per_second_at_128_tokens']['mean']:.0f} |")
         comp = entry.get("comparison")
         if comp:
             r = comp["time_ratio_activetext_over_small_text"]
             lines.append("")
             lines.append(f"Time ratio activetext/small-text: total {r['total_seconds']:.3f} "
                          f"(per seed {', '.join(f'{x:.3f}' for x in comp['total_time_ratio_per_seed'])}), "
-                         f"training {r['train_seconds']:.3f}, scoring {r['score_seconds']:.3f}. "
-                         f"Final accuracy difference (activetext − small-text): "
+                         f"training {r['train_seconds']:.3f}, scoring {r['score_seconds']:.3f}; "
+                         f"from per-run medians instead of means {comp['median_based_total_time_ratio']:.3f}"
+                         + (f"; projected to the full pool (not measured) "
+                            f"{comp['projected_full_pool_total_time_ratio']:.3f}. "
+                            if comp.get("projected_full_pool_total_time_ratio") else ". ")
+                         +
+                         f"Final accuracy difference (activetext - small-text): "
                          f"{comp['final_accuracy_difference_activetext_minus_small_text']['mean']:+.4f} ± "
                          f"{comp['final_accuracy_difference_activetext_minus_small_text']['std']:.4f}; "
                          f"mean over steps {comp['mean_accuracy_difference_over_steps']['mean']:+.4f}. "
@@ -380,6 +416,26 @@ def estimate_full_run(jobs: list[dict[str, Any]], pool_size: int | None, test_si
     lines.append(f"  estimated full run (pool {pool_size or 'full'}, test {test_size or 'full'}, {seeds} seeds, "
                  f"{iterations} iterations): {total / 60:.0f} min")
     return "\n".join(lines)
+
+
+def read_data_info(work_dir: Path, dataset: str) -> dict[str, Any]:
+    """The data description of an earlier preparation (meta.json), without preparing anew."""
+    meta = json.loads((work_dir / dataset / "meta.json").read_text(encoding="utf-8"))
+    pool_y = np.load(work_dir / dataset / "pool_y.npy")
+    info = {k: v for k, v in meta.items() if k not in ("initial_indices", "pool_indices", "test_indices")}
+    info["initial_class_counts"] = {seed: np.bincount(pool_y[idx], minlength=meta["num_classes"]).tolist()
+                                    for seed, idx in meta["initial_indices"].items()}
+    return info
+
+
+def jobs_wall_seconds(jobs: list[dict[str, Any]]) -> float | None:
+    """From the start of the first job to the end of the last one (over all invocations of a resumed run)."""
+    if not jobs:
+        return None
+    ends = [dt.datetime.fromisoformat(j["finished"]).timestamp() for j in jobs if "finished" in j]
+    starts = [dt.datetime.fromisoformat(j["finished"]).timestamp() - j["process_wall_seconds"]
+              for j in jobs if "finished" in j]
+    return round(max(ends) - min(starts), 1) if ends else None
 
 
 def git_revision() -> str | None:
@@ -470,6 +526,9 @@ def main() -> None:
                         help="one JSON line per finished job, for resuming (default: the results path with "
                              ".runs.jsonl; with --quick always fresh)")
     parser.add_argument("--fresh", action="store_true", help="ignore (and delete) the finished jobs of an earlier run")
+    parser.add_argument("--summarize-only", action="store_true",
+                        help="run nothing: rebuild the results JSON and the summary from the jobs file (the data "
+                             "description is read from <work-dir>, which must hold the prepared data)")
     args = parser.parse_args()
 
     if args.quick:
@@ -487,8 +546,11 @@ def main() -> None:
             pythons[library] = ensure_small_text_venv() if library == "small-text" else Path(sys.executable)
     versions = {lib: venv_versions(python) for lib, python in pythons.items()}
 
-    data_info = {dataset: prepare_data(dataset, args.work_dir, args.seeds, args.pool_size, args.test_size)
-                 for dataset in args.datasets}
+    if args.summarize_only:
+        data_info = {dataset: read_data_info(args.work_dir, dataset) for dataset in args.datasets}
+    else:
+        data_info = {dataset: prepare_data(dataset, args.work_dir, args.seeds, args.pool_size, args.test_size)
+                     for dataset in args.datasets}
     started = time.perf_counter()
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -519,7 +581,10 @@ def main() -> None:
                     f"to fit about 100 minutes of wall time on 2 shared cores: (a) the pool is a fixed seeded "
                     f"subsample of {args.pool_size or 'all'} documents per data set and (b) the test set a "
                     f"fixed seeded subsample of {args.test_size or 'all'} documents, identical for both "
-                    "libraries (see protocol.data)"),
+                    "libraries (see protocol.data)"
+                    + (f"; (c) max_length {HYPER_PARAMETERS['max_length']} instead of 128 (small-text pads every "
+                       "document to max_length, so 128 doubled its cost; the smoke test extrapolated the full run "
+                       "to many hours)" if HYPER_PARAMETERS["max_length"] != 128 else "")),
             },
             "differences_between_the_two_sides": DIFFERENCES,
             "metadata": {
@@ -530,9 +595,10 @@ def main() -> None:
                 "activetext_git_revision": git_revision(),
                 "environments": {lib: {"python": str(python), **versions[lib]} for lib, python in pythons.items()},
                 "benchmark_wall_seconds_this_invocation": round(time.perf_counter() - started, 1),
+                "jobs_wall_seconds": jobs_wall_seconds(jobs),
                 "command": " ".join([Path(sys.executable).name, *sys.argv]),
             },
-            "summary": summarize(jobs, args.datasets),
+            "summary": summarize(jobs, args.datasets, {d: info["full_pool"] for d, info in data_info.items()}),
             "runs": [{k: v for k, v in j.items() if k not in ("protocol",)} for j in jobs],
         }
         results_path.parent.mkdir(parents=True, exist_ok=True)
@@ -541,7 +607,11 @@ def main() -> None:
         tmp.replace(results_path)
         return output
 
-    jobs = run_all(pythons, args, write)
+    if args.summarize_only:
+        keys = [protocol_key(d, s_, lib, args) for d in args.datasets for s_ in args.seeds for lib in pythons]
+        jobs = [job for job in read_jobs(args.jobs_file) if job.get("protocol") in keys]
+    else:
+        jobs = run_all(pythons, args, write)
     output = write(jobs)
     log(f"wrote {results_path}")
     print(markdown(output["summary"]))

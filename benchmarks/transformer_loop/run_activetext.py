@@ -12,10 +12,10 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import time  # noqa: E402
+import time
 
-import numpy as np  # noqa: E402
-from common import (  # noqa: E402
+import numpy as np
+from common import (
     HYPER_PARAMETERS,
     ScoringTimer,
     accuracy_score,
@@ -28,12 +28,12 @@ from common import (  # noqa: E402
     write_job,
 )
 
-import activetext  # noqa: E402
-from activetext.active_learner import PoolBasedActiveLearner  # noqa: E402
-from activetext.classifiers.transformer import TransformerClassifier, TransformerClassifierFactory  # noqa: E402
-from activetext.data import TextDataset  # noqa: E402
-from activetext.encoders.sentence_transformer import default_model_path  # noqa: E402
-from activetext.query_strategies import BreakingTies  # noqa: E402
+import activetext
+from activetext.active_learner import PoolBasedActiveLearner
+from activetext.classifiers.transformer import TransformerClassifier, TransformerClassifierFactory
+from activetext.data import TextDataset
+from activetext.encoders.sentence_transformer import default_model_path
+from activetext.query_strategies import BreakingTies
 
 TIMER = ScoringTimer()
 

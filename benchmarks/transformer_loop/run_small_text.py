@@ -13,10 +13,10 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import time  # noqa: E402
+import time
 
-import numpy as np  # noqa: E402
-from common import (  # noqa: E402
+import numpy as np
+from common import (
     HYPER_PARAMETERS,
     ScoringTimer,
     accuracy_score,
@@ -28,7 +28,7 @@ from common import (  # noqa: E402
     set_threads,
     write_job,
 )
-from small_text import (  # noqa: E402
+from small_text import (
     BreakingTies,
     EarlyStopping,
     Metric,
@@ -39,7 +39,7 @@ from small_text import (  # noqa: E402
     TransformerModelArguments,
     TransformersDataset,
 )
-from small_text.version import __version__ as small_text_version  # noqa: E402
+from small_text.version import __version__ as small_text_version
 
 TIMER = ScoringTimer()
 
