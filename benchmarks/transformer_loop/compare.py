@@ -187,6 +187,8 @@ def run_job(library: str, python: Path, args: argparse.Namespace, dataset: str, 
            "--dataset", dataset, "--seed", str(seed), "--iterations", str(args.iterations),
            "--queries", str(args.queries), "--threads", str(args.threads), "--output", str(output)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+    if library == "activetext" and args.activetext_src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(args.activetext_src), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=REPO_ROOT, env=env)
     result = json.loads(output.read_text(encoding="utf-8"))
@@ -438,6 +440,25 @@ def jobs_wall_seconds(jobs: list[dict[str, Any]]) -> float | None:
     return round(max(ends) - min(starts), 1) if ends else None
 
 
+def snapshot_activetext_src(work_dir: Path) -> tuple[Path, str | None]:
+    """Copy src/activetext into the work folder, so that every activetext job imports the same code.
+
+    activetext is installed in editable mode and the working tree may change while a long run goes on (other
+    people commit to it); the runners get the snapshot first on PYTHONPATH. Returns the folder and the
+    revision it was taken at.
+    """
+    import shutil
+
+    target = work_dir / "activetext_src_snapshot"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(REPO_ROOT / "src" / "activetext", target / "activetext",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    revision = git_revision()
+    (target / "REVISION").write_text(f"{revision}\n", encoding="utf-8")
+    return target, revision
+
+
 def git_revision() -> str | None:
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
@@ -526,6 +547,9 @@ def main() -> None:
                         help="one JSON line per finished job, for resuming (default: the results path with "
                              ".runs.jsonl; with --quick always fresh)")
     parser.add_argument("--fresh", action="store_true", help="ignore (and delete) the finished jobs of an earlier run")
+    parser.add_argument("--no-pin-src", action="store_true",
+                        help="let the activetext jobs import the live src/ (default: a snapshot taken at the start, "
+                             "so that concurrent edits of src/ cannot change activetext in the middle of a run)")
     parser.add_argument("--summarize-only", action="store_true",
                         help="run nothing: rebuild the results JSON and the summary from the jobs file (the data "
                              "description is read from <work-dir>, which must hold the prepared data)")
@@ -545,6 +569,13 @@ def main() -> None:
         if library in args.libraries:
             pythons[library] = ensure_small_text_venv() if library == "small-text" else Path(sys.executable)
     versions = {lib: venv_versions(python) for lib, python in pythons.items()}
+    args.activetext_src, src_revision = None, git_revision()
+    if "activetext" in pythons and not args.no_pin_src and not args.summarize_only:
+        args.activetext_src, src_revision = snapshot_activetext_src(args.work_dir)
+    elif args.summarize_only and (args.work_dir / "activetext_src_snapshot" / "REVISION").exists():
+        # the jobs were run from the snapshot that is still in the work folder
+        args.activetext_src = args.work_dir / "activetext_src_snapshot"
+        src_revision = (args.activetext_src / "REVISION").read_text(encoding="utf-8").split()[0]
 
     if args.summarize_only:
         data_info = {dataset: read_data_info(args.work_dir, dataset) for dataset in args.datasets}
@@ -592,7 +623,9 @@ def main() -> None:
                 "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "platform": platform.platform(),
                 "cpu_count": os.cpu_count(),
-                "activetext_git_revision": git_revision(),
+                "activetext_git_revision": src_revision,
+                "activetext_src": (f"snapshot of src/activetext at that revision: {args.activetext_src}"
+                                   if args.activetext_src else "live src/ (editable install)"),
                 "environments": {lib: {"python": str(python), **versions[lib]} for lib, python in pythons.items()},
                 "benchmark_wall_seconds_this_invocation": round(time.perf_counter() - started, 1),
                 "jobs_wall_seconds": jobs_wall_seconds(jobs),

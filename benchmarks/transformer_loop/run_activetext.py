@@ -95,6 +95,7 @@ def main() -> None:
         "model": model_path,
         "query_strategy": f"BreakingTies(seed={args.seed})",
         "padding": "dynamic (longest document of each batch); inference batches sorted by token length",
+        "activetext_module": activetext.__file__,
     }
     versions = {"torch": torch.__version__, "transformers": transformers.__version__,
                 "activetext": activetext.__version__}
