@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from activetext.classifiers.neural import length_grouped_batches, length_sorted_batches
@@ -25,7 +27,7 @@ def test_length_grouped_batches_partition_the_documents_into_batches_of_similar_
     random_padded = sum(16 * lengths[shuffled[i : i + 16]].max() for i in range(0, 203, 16))
     assert padded < 0.7 * random_padded
     spans = sorted((lengths[b].min(), lengths[b].max()) for b in batches)
-    for (_, high), (low, _) in zip(spans, spans[1:], strict=False):
+    for (_, high), (low, _) in itertools.pairwise(spans):
         assert high <= low  # batches do not overlap in length
 
 
@@ -39,7 +41,6 @@ def test_length_grouped_batches_sort_within_groups_and_depend_on_the_generator()
     assert len(first) == 10
     for batch in first:
         assert np.all(np.diff(lengths[batch]) >= 0)  # shortest first inside a batch
-    # groups of 8 documents: the two batches cut from one group hold its 4 shortest and its 4 longest
     assert sorted(np.concatenate(first).tolist()) == list(range(40))
 
 
