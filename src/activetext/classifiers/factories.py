@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 from sklearn.base import BaseEstimator
 
@@ -11,7 +12,12 @@ from activetext.classifiers.base import Classifier
 from activetext.classifiers.sklearn import SklearnClassifier
 from activetext.exceptions import InvalidArgumentError
 
-__all__ = ["AbstractClassifierFactory", "ClassifierFactory", "SklearnClassifierFactory"]
+__all__ = [
+    "AbstractClassifierFactory",
+    "ClassifierFactory",
+    "PretrainedModelClassifierFactory",
+    "SklearnClassifierFactory",
+]
 
 
 class ClassifierFactory(ABC):
@@ -67,3 +73,46 @@ class SklearnClassifierFactory(ClassifierFactory):
 
     def __repr__(self) -> str:
         return f"SklearnClassifierFactory({self.base_estimator!r}, num_classes={self.num_classes})"
+
+
+class PretrainedModelClassifierFactory(ClassifierFactory):
+    """Base of the factories of classifiers built on a pretrained model: ``classifier_class(model, num_classes,
+    **kwargs)``.
+
+    It holds only the configuration, never a model, so an active learner saves it in a few kilobytes. The
+    configuration is validated when the factory is created (cheap: no model is loaded).
+
+    Parameters
+    ----------
+    model : str or os.PathLike, optional
+        A local model folder or a model name (default: the classifier's own default).
+    num_classes : int, optional
+        The size of the label set (default: taken from the training data).
+    kwargs : dict, optional
+        Further keyword arguments of ``classifier_class``.
+    """
+
+    classifier_class: ClassVar[type[Classifier]]
+    """The classifier a subclass creates."""
+
+    def __init__(
+        self,
+        model: str | os.PathLike | None = None,
+        num_classes: int | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ):
+        self.model = model
+        self.num_classes = num_classes
+        self.kwargs = dict(kwargs) if kwargs else {}
+        self.new()
+
+    def new(self) -> Classifier:
+        """Return a new, unfitted classifier of the factory's configuration."""
+        return self.classifier_class(self.model, self.num_classes, **self._classifier_kwargs())
+
+    def _classifier_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of one new classifier (subclasses copy templates here)."""
+        return self.kwargs
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model!r}, num_classes={self.num_classes})"

@@ -35,7 +35,7 @@ import numpy as np
 import activetext
 from activetext.classifiers import neural
 from activetext.classifiers.base import Classifier
-from activetext.classifiers.factories import ClassifierFactory
+from activetext.classifiers.factories import PretrainedModelClassifierFactory
 from activetext.data.datasets import Dataset
 from activetext.exceptions import (
     CorruptSavedStateError,
@@ -539,7 +539,7 @@ class KimCNNClassifier(Classifier):
         return f"KimCNNClassifier(model={self.config.model!r}, num_classes={self.config.num_classes})"
 
 
-class KimCNNClassifierFactory(ClassifierFactory):
+class KimCNNClassifierFactory(PretrainedModelClassifierFactory):
     """Creates :class:`KimCNNClassifier` objects of one configuration.
 
     Parameters
@@ -552,23 +552,7 @@ class KimCNNClassifierFactory(ClassifierFactory):
         Further keyword arguments of :class:`KimCNNClassifier` (``window_sizes``, ``num_epochs``, ``seed``, ...).
     """
 
-    def __init__(
-        self,
-        model: str | os.PathLike | None = None,
-        num_classes: int | None = None,
-        kwargs: dict[str, Any] | None = None,
-    ):
-        self.model = model
-        self.num_classes = num_classes
-        self.kwargs = dict(kwargs) if kwargs else {}
-        self.new()  # validates the configuration now (cheap: no model is loaded)
-
-    def new(self) -> KimCNNClassifier:
-        """Return a new, unfitted :class:`KimCNNClassifier`."""
-        return KimCNNClassifier(self.model, self.num_classes, **self.kwargs)
-
-    def __repr__(self) -> str:
-        return f"KimCNNClassifierFactory(model={self.model!r}, num_classes={self.num_classes})"
+    classifier_class = KimCNNClassifier
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

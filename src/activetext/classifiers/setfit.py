@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator, clone
 import activetext
 from activetext.classifiers import neural
 from activetext.classifiers.base import Classifier, check_training_data
-from activetext.classifiers.factories import ClassifierFactory
+from activetext.classifiers.factories import PretrainedModelClassifierFactory
 from activetext.classifiers.sklearn import SklearnClassifier
 from activetext.data.datasets import Dataset, SklearnDataset, TextDataset
 from activetext.exceptions import (
@@ -489,7 +489,7 @@ class SetFitClassifier(Classifier):
         )
 
 
-class SetFitClassifierFactory(ClassifierFactory):
+class SetFitClassifierFactory(PretrainedModelClassifierFactory):
     """Creates :class:`SetFitClassifier` objects of one configuration.
 
     The factory holds only the configuration (and the head template), so an active learner saves it in a few
@@ -511,25 +511,13 @@ class SetFitClassifierFactory(ClassifierFactory):
     5
     """
 
-    def __init__(
-        self,
-        model: str | os.PathLike | None = None,
-        num_classes: int | None = None,
-        kwargs: dict[str, Any] | None = None,
-    ):
-        self.model = model
-        self.num_classes = num_classes
-        self.kwargs = dict(kwargs) if kwargs else {}
-        self.new()  # validates the configuration now (cheap: no model is loaded)
+    classifier_class = SetFitClassifier
 
-    def new(self) -> SetFitClassifier:
+    def _classifier_kwargs(self) -> dict[str, Any]:
         kwargs = dict(self.kwargs)
         if hasattr(kwargs.get("head"), "get_params"):
-            kwargs["head"] = clone(kwargs["head"])  # each classifier its own template (an invalid one is refused below)
-        return SetFitClassifier(self.model, self.num_classes, **kwargs)
-
-    def __repr__(self) -> str:
-        return f"SetFitClassifierFactory(model={self.model!r}, num_classes={self.num_classes})"
+            kwargs["head"] = clone(kwargs["head"])  # each classifier its own template (an invalid one is refused later)
+        return kwargs
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

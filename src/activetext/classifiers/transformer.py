@@ -28,7 +28,7 @@ import numpy as np
 import activetext
 from activetext.classifiers import neural
 from activetext.classifiers.base import Classifier
-from activetext.classifiers.factories import ClassifierFactory
+from activetext.classifiers.factories import PretrainedModelClassifierFactory
 from activetext.data.datasets import Dataset
 from activetext.exceptions import (
     CorruptSavedStateError,
@@ -466,7 +466,7 @@ class TransformerClassifier(Classifier):
         return f"TransformerClassifier(model={self.config.model!r}, num_classes={self.config.num_classes})"
 
 
-class TransformerClassifierFactory(ClassifierFactory):
+class TransformerClassifierFactory(PretrainedModelClassifierFactory):
     """Creates :class:`TransformerClassifier` objects of one configuration.
 
     Parameters
@@ -479,22 +479,7 @@ class TransformerClassifierFactory(ClassifierFactory):
         Further keyword arguments of :class:`TransformerClassifier` (``num_epochs``, ``seed``, ...).
     """
 
-    def __init__(
-        self,
-        model: str | os.PathLike | None = None,
-        num_classes: int | None = None,
-        kwargs: dict[str, Any] | None = None,
-    ):
-        self.model = model
-        self.num_classes = num_classes
-        self.kwargs = dict(kwargs) if kwargs else {}
-        self.new()  # validates the configuration now (cheap: no model is loaded)
-
-    def new(self) -> TransformerClassifier:
-        return TransformerClassifier(self.model, self.num_classes, **self.kwargs)
-
-    def __repr__(self) -> str:
-        return f"TransformerClassifierFactory(model={self.model!r}, num_classes={self.num_classes})"
+    classifier_class = TransformerClassifier
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
