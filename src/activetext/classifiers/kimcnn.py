@@ -39,9 +39,7 @@ from activetext.classifiers.factories import PretrainedModelClassifierFactory
 from activetext.data.datasets import Dataset
 from activetext.exceptions import (
     CorruptSavedStateError,
-    IncompatibleFormatError,
     InvalidArgumentError,
-    SavedStateNotFoundError,
 )
 from activetext.utils.validation import check_positive_float, check_positive_int
 
@@ -414,31 +412,22 @@ class KimCNNClassifier(Classifier):
     def _run(self, data: Dataset | Any, forward: Callable[[tuple[Any, Any]], tuple[Any, ...]], torch: Any) -> tuple:
         """Apply ``forward`` to length-sorted batches (no gradients) and return its outputs in data order."""
         texts = neural.texts_of(data, _OWNER)
-        network = self._network
-        device = next(network.parameters()).device
-        autocast = neural.autocast_for(torch, device, self.config.mixed_precision)[0]
+        device = next(self._network.parameters()).device
         pad_id = _pad_id(self._tokenizer)
         ids = self._tokenize(self._tokenizer, texts) if texts else []
         lengths = np.array([len(row) for row in ids], dtype=np.int64)
-        outputs: list[np.ndarray] | None = None
-        for index in neural.length_sorted_batches(lengths, self.config.batch_size):
-            with torch.no_grad(), autocast():
-                parts = [
-                    part.detach().float().cpu().numpy()
-                    for part in forward(self._pad(torch, ids, index, device, pad_id))
-                ]
-            if outputs is None:
-                outputs = [np.empty((len(texts), *part.shape[1:]), dtype=part.dtype) for part in parts]
-            for output, part in zip(outputs, parts, strict=True):
-                output[index] = part
-        if outputs is None:  # no documents: one empty document gives the widths
-            with torch.no_grad():
-                parts = [
-                    part.float().cpu().numpy()
-                    for part in forward(self._pad(torch, [[]], np.zeros(1, int), device, pad_id))
-                ]
-            outputs = [np.empty((0, *part.shape[1:]), dtype=part.dtype) for part in parts]
-        return tuple(outputs)
+        batches = (
+            (index, self._pad(torch, ids, index, device, pad_id))
+            for index in neural.length_sorted_batches(lengths, self.config.batch_size)
+        )
+        return neural.outputs_in_order(
+            torch,
+            len(texts),
+            batches,
+            forward,
+            neural.autocast_for(torch, device, self.config.mixed_precision)[0],
+            empty_batch=lambda: self._pad(torch, [[]], np.zeros(1, int), device, pad_id),  # one empty document
+        )
 
     def _pad(self, torch: Any, ids: list[list[int]], index: np.ndarray, device: Any, pad_id: int) -> tuple[Any, Any]:
         """``(input_ids, lengths)`` of the documents ``index``, padded to the longest (at least the widest window)."""
@@ -493,21 +482,9 @@ class KimCNNClassifier(Classifier):
         """
         folder = Path(folder)
         path = folder / _CONFIG_FILE
-        if not path.is_file() or not (folder / _WEIGHTS_FILE).is_file() or not (folder / _TOKENIZER_FOLDER).is_dir():
-            raise SavedStateNotFoundError(
-                f"folder {str(folder)!r} holds no saved KimCNNClassifier (expected {_CONFIG_FILE}, {_WEIGHTS_FILE} "
-                f"and {_TOKENIZER_FOLDER}/)"
-            )
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-            version = manifest["format_version"]
-        except (ValueError, KeyError, TypeError) as error:
-            raise CorruptSavedStateError(f"{str(path)!r} cannot be read: {error}") from error
-        if version != FORMAT_VERSION:
-            raise IncompatibleFormatError(
-                f"{str(path)!r} has format_version {version!r}; this activetext ({activetext.__version__}) reads "
-                f"version {FORMAT_VERSION}"
-            )
+        manifest = neural.read_manifest(
+            folder, _CONFIG_FILE, [_WEIGHTS_FILE, _TOKENIZER_FOLDER], _OWNER, FORMAT_VERSION
+        )
         try:
             config = dict(manifest["config"])
             num_classes, multi_label = int(manifest["num_classes_"]), bool(manifest["multi_label_"])

@@ -10,7 +10,8 @@ one training loop with early stopping that both classifiers run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,9 +19,17 @@ from typing import Any, TypeVar
 import numpy as np
 from scipy.special import expit, softmax
 
+import activetext
 from activetext.classifiers.base import MULTI_LABEL_THRESHOLD, Classifier, check_training_data, rows_of
 from activetext.data.datasets import Dataset, TextDataset
-from activetext.exceptions import InvalidArgumentError, LabelShapeError, MissingDependencyError, SavedStateNotFoundError
+from activetext.exceptions import (
+    CorruptSavedStateError,
+    IncompatibleFormatError,
+    InvalidArgumentError,
+    LabelShapeError,
+    MissingDependencyError,
+    SavedStateNotFoundError,
+)
 from activetext.utils.hub import hub_offline, model_not_available
 from activetext.utils.validation import check_optional_positive_int, check_positive_float, check_positive_int
 
@@ -38,10 +47,12 @@ __all__ = [
     "length_grouped_batches",
     "length_sorted_batches",
     "load_pretrained",
+    "outputs_in_order",
     "loss_function",
     "posterior_seed",
     "probabilities",
     "quiet",
+    "read_manifest",
     "seeded",
     "select_device",
     "split_validation",
@@ -381,6 +392,34 @@ def train_epochs(
     stopping.restore(model)
 
 
+def outputs_in_order(
+    torch: Any,
+    n_documents: int,
+    batches: Iterable[tuple[np.ndarray, Any]],
+    forward: Callable[[Any], tuple[Any, ...]],
+    autocast: Callable[[], Any],
+    empty_batch: Callable[[], Any],
+) -> tuple[np.ndarray, ...]:
+    """Apply ``forward`` to each ``(row indices, batch)`` without gradients; return its outputs in document order.
+
+    Each output of ``forward`` becomes one float32 array of ``n_documents`` rows. With no documents, ``forward``
+    runs once on ``empty_batch()`` to learn the widths, and the arrays have zero rows.
+    """
+    outputs: list[np.ndarray] | None = None
+    for index, batch in batches:
+        with torch.no_grad(), autocast():
+            parts = [part.detach().float().cpu().numpy() for part in forward(batch)]
+        if outputs is None:
+            outputs = [np.empty((n_documents, *part.shape[1:]), dtype=part.dtype) for part in parts]
+        for output, part in zip(outputs, parts, strict=True):
+            output[index] = part
+    if outputs is None:
+        with torch.no_grad():
+            parts = [part.float().cpu().numpy() for part in forward(empty_batch())]
+        outputs = [np.empty((0, *part.shape[1:]), dtype=part.dtype) for part in parts]
+    return tuple(outputs)
+
+
 def length_grouped_batches(
     lengths: np.ndarray, batch_size: int, rng: np.random.Generator, group_batches: int = 50
 ) -> list[np.ndarray]:
@@ -466,6 +505,40 @@ def expected_gradient_length(p: np.ndarray, h: np.ndarray, multi_label: bool) ->
 
 
 # --- pretrained models --------------------------------------------------------------------------------------
+
+
+def read_manifest(folder: Path, manifest_file: str, parts: Sequence[str], owner: str, format_version: int) -> dict:
+    """Read the JSON manifest of a classifier saved by ``owner.save`` into ``folder``.
+
+    The manifest must name the format ``activetext.<owner>`` and have ``format_version``.
+
+    Raises
+    ------
+    SavedStateNotFoundError
+        If ``folder`` lacks the manifest or one of ``parts`` (files or folders written beside it).
+    CorruptSavedStateError
+        If the manifest is not a JSON object with a format name and version.
+    IncompatibleFormatError
+        If it was written by another classifier or in another format version.
+    """
+    path = folder / manifest_file
+    if not all((folder / name).exists() for name in (manifest_file, *parts)):
+        raise SavedStateNotFoundError(
+            f"folder {str(folder)!r} holds no saved {owner} (expected {', '.join((manifest_file, *parts))})"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        name, version = manifest["format_name"], manifest["format_version"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise CorruptSavedStateError(f"{str(path)!r} cannot be read: {error}") from error
+    if name != f"activetext.{owner}":
+        raise IncompatibleFormatError(f"{str(path)!r} holds a {name!r}, not a 'activetext.{owner}'")
+    if version != format_version:
+        raise IncompatibleFormatError(
+            f"{str(path)!r} has format_version {version!r}; this activetext ({activetext.__version__}) reads "
+            f"version {format_version}"
+        )
+    return manifest
 
 
 def load_pretrained(transformers: Any, model: str, load: Callable[[bool], T]) -> T:

@@ -41,7 +41,6 @@ from activetext.classifiers.sklearn import SklearnClassifier
 from activetext.data.datasets import Dataset, SklearnDataset, TextDataset
 from activetext.exceptions import (
     CorruptSavedStateError,
-    IncompatibleFormatError,
     InvalidArgumentError,
     LabelShapeError,
     MissingDependencyError,
@@ -439,25 +438,14 @@ class SetFitClassifier(Classifier):
         """
         folder = Path(folder)
         path = folder / _MANIFEST_FILE
-        if not path.is_file() or not (folder / _BODY_FOLDER).is_dir() or not (folder / _HEAD_FOLDER).is_dir():
-            raise SavedStateNotFoundError(
-                f"folder {str(folder)!r} holds no saved SetFitClassifier (expected {_MANIFEST_FILE}, "
-                f"{_BODY_FOLDER}/ and {_HEAD_FOLDER}/)"
-            )
+        manifest = neural.read_manifest(
+            folder, _MANIFEST_FILE, [_BODY_FOLDER, _HEAD_FOLDER], "SetFitClassifier", FORMAT_VERSION
+        )
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-            name, version = manifest["format_name"], manifest["format_version"]
             values = dict(manifest["config"])
             num_classes, multi_label = int(manifest["num_classes_"]), bool(manifest["multi_label_"])
         except (ValueError, KeyError, TypeError) as error:
             raise CorruptSavedStateError(f"{str(path)!r} cannot be read: {error}") from error
-        if name != _FORMAT_NAME:
-            raise IncompatibleFormatError(f"{str(path)!r} holds a {name!r}, not a {_FORMAT_NAME!r}")
-        if version != FORMAT_VERSION:
-            raise IncompatibleFormatError(
-                f"{str(path)!r} has format_version {version!r}; this activetext ({activetext.__version__}) reads "
-                f"version {FORMAT_VERSION}"
-            )
         head = SklearnClassifier.load(folder / _HEAD_FOLDER)
         try:
             config = SetFitConfig.from_json(values, head=head.estimator)

@@ -32,9 +32,7 @@ from activetext.classifiers.factories import PretrainedModelClassifierFactory
 from activetext.data.datasets import Dataset
 from activetext.exceptions import (
     CorruptSavedStateError,
-    IncompatibleFormatError,
     InvalidArgumentError,
-    SavedStateNotFoundError,
 )
 from activetext.utils.validation import check_positive_int
 
@@ -376,22 +374,15 @@ class TransformerClassifier(Classifier):
         """Apply ``forward`` to length-sorted batches (no gradients) and return its outputs in data order."""
         texts = neural.texts_of(data, "TransformerClassifier")
         device = next(self._model.parameters()).device
-        outputs: list[np.ndarray] | None = None
-        autocast = self._autocast(torch, device)[0]
         batches = self._sorted_batches(self._tokenizer, self._tokenize(self._tokenizer, texts), device) if texts else []
-        for index, batch in batches:
-            with torch.no_grad(), autocast():
-                parts = [part.detach().float().cpu().numpy() for part in forward(batch)]
-            if outputs is None:
-                outputs = [np.empty((len(texts), *part.shape[1:]), dtype=part.dtype) for part in parts]
-            for output, part in zip(outputs, parts, strict=True):
-                output[index] = part
-        if outputs is None:  # no documents
-            with torch.no_grad():
-                probe = self._tokenizer([""], return_tensors="pt").to(device)
-                parts = [part.float().cpu().numpy() for part in forward(dict(probe))]
-            outputs = [np.empty((0, *part.shape[1:]), dtype=part.dtype) for part in parts]
-        return tuple(outputs)
+        return neural.outputs_in_order(
+            torch,
+            len(texts),
+            batches,
+            forward,
+            self._autocast(torch, device)[0],
+            empty_batch=lambda: dict(self._tokenizer([""], return_tensors="pt").to(device)),
+        )
 
     def _sorted_batches(self, tokenizer: Any, encoded: Any, device: Any) -> Iterator[tuple[np.ndarray, Any]]:
         lengths = np.array([len(ids) for ids in encoded["input_ids"]])
@@ -430,24 +421,12 @@ class TransformerClassifier(Classifier):
     def load(cls, folder: str | Path) -> TransformerClassifier:
         """Rebuild a classifier written by :meth:`save` (on its configured device, or CUDA when available)."""
         folder = Path(folder)
-        path = folder / _CONFIG_FILE
-        if not path.is_file() or not (folder / _MODEL_FOLDER).is_dir():
-            raise SavedStateNotFoundError(
-                f"folder {str(folder)!r} holds no saved TransformerClassifier (expected {_CONFIG_FILE} and "
-                f"{_MODEL_FOLDER}/)"
-            )
+        manifest = neural.read_manifest(folder, _CONFIG_FILE, [_MODEL_FOLDER], "TransformerClassifier", FORMAT_VERSION)
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-            version = manifest["format_version"]
-            config = manifest["config"]
+            config = dict(manifest["config"])
             num_classes, multi_label = int(manifest["num_classes_"]), bool(manifest["multi_label_"])
         except (ValueError, KeyError, TypeError) as error:
-            raise CorruptSavedStateError(f"{str(path)!r} cannot be read: {error}") from error
-        if version != FORMAT_VERSION:
-            raise IncompatibleFormatError(
-                f"{str(path)!r} has format_version {version!r}; this activetext ({activetext.__version__}) reads "
-                f"version {FORMAT_VERSION}"
-            )
+            raise CorruptSavedStateError(f"{str(folder / _CONFIG_FILE)!r} cannot be read: {error}") from error
         model = config.pop("model")
         classifier = cls(model, **config)
         torch, transformers = _import_torch()
