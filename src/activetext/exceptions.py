@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "ActiveTextError",
     "InvalidArgumentError",
+    "InvalidConfigurationError",
     "InvalidIndicesError",
     "InvalidLabelError",
     "LabelShapeError",
@@ -44,6 +45,23 @@ class ActiveTextError(Exception):
 
 class InvalidArgumentError(ActiveTextError, ValueError):
     """An argument has a value activetext cannot use."""
+
+
+class InvalidConfigurationError(InvalidArgumentError):
+    """A configuration file (for example a simulation's TOML file) has an unknown key or an unusable value.
+
+    Attributes
+    ----------
+    key : str or None
+        The offending key, dotted from the top of the file (``"classifiers[1].type"``).
+    line : int or None
+        The line of the file where the key is, when it can be found.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.key = key
+        self.line = line
 
 
 class InvalidIndicesError(ActiveTextError, IndexError):
