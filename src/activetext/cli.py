@@ -74,6 +74,122 @@ def demo(
     console.print(f"wrote {json_path} and {plot_path}")
 
 
+@app.command()
+def simulate(
+    config: Annotated[Path, typer.Argument(help="The TOML file of the experiments.")],
+    output: Annotated[
+        Path | None, typer.Option(help="Results folder (default: simulation-<config name> beside the current folder).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Local worker processes (default: one per CPU; 1 runs in-process).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a Dask scheduler (tcp://host:8786) to run on instead.")
+    ] = None,
+) -> None:
+    """Run every combination of a simulation configuration that is not done yet, and store the results."""
+    from activetext.exceptions import InvalidConfigurationError
+    from activetext.simulation import load_config
+    from activetext.simulation import simulate as run_simulation
+
+    console = Console()
+    try:
+        parsed = load_config(config)
+    except InvalidConfigurationError as error:
+        console.print(f"[red]error:[/] {error}", soft_wrap=True)
+        raise typer.Exit(2) from error
+    folder = output or Path(f"simulation-{parsed.name}")
+    with _SimulationProgressBars(console) as bars:
+        try:
+            summary = run_simulation(parsed, folder, workers=workers, scheduler=scheduler, progress=bars)
+        except InvalidConfigurationError as error:
+            console.print(f"[red]error:[/] {error}", soft_wrap=True)
+            raise typer.Exit(2) from error
+    done = len(summary.runs) - summary.skipped - len(summary.failed)
+    console.print(
+        f"{len(summary.runs)} runs: {done} done now, {summary.skipped} done before, {len(summary.failed)} failed"
+    )
+    for result in summary.failed:
+        last_line = (result.error or "").strip().splitlines()[-1:]
+        console.print(f"[red]failed[/] {result.spec.describe()}: {' '.join(last_line)}")
+    console.print(f"results in {summary.folder} (results.csv, results.parquet, metadata.json)")
+    console.print(f"next: activetext report {summary.folder}")
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+class _SimulationProgressBars:
+    """Progress bars for ``activetext simulate``: one overall, one per run in progress."""
+
+    def __init__(self, console: Console):
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        self.progress = Progress(*columns, console=console, transient=False)
+        self.overall: int | None = None
+        self.totals: dict[str, int] = {}
+        self.names: dict[str, str] = {}
+        self.tasks: dict[str, int] = {}
+        self.done: set[str] = set()
+
+    def __enter__(self) -> _SimulationProgressBars:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def preparing(self, description: str) -> None:
+        self.progress.console.print(description)
+
+    def started(self, runs, skipped: int) -> None:
+        self.totals = {run.key: run.total_steps for run in runs}
+        self.names = {run.key: run.describe() for run in runs}
+        self.overall = self.progress.add_task(f"runs ({skipped} done before)", total=len(runs))
+
+    def step(self, key: str, step: int) -> None:
+        if key not in self.names or key in self.done:  # step events may arrive after the run's end
+            return
+        if key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(f"  {self.names[key]}", total=self.totals[key])
+        self.progress.update(self.tasks[key], completed=step + 1)
+
+    def finished(self, result) -> None:
+        self.done.add(result.key)
+        task = self.tasks.pop(result.key, None)
+        if task is not None:
+            self.progress.remove_task(task)
+        if result.status != "ok":
+            self.progress.console.print(f"[red]failed[/] {self.names.get(result.key, result.key)}")
+        if self.overall is not None:
+            self.progress.advance(self.overall)
+
+
+@app.command()
+def report(
+    results: Annotated[
+        list[Path], typer.Argument(help="Results folders or tables (CSV, Parquet); several are reported together.")
+    ],
+    output: Annotated[Path | None, typer.Option(help="Report folder (default: <first results>/report).")] = None,
+    metric: Annotated[
+        str,
+        typer.Option(
+            help="Score column: accuracy, macro_f1, micro_f1, ... ('auto': accuracy, micro F1 if multi-label)."
+        ),
+    ] = "auto",
+) -> None:
+    """Turn simulation results into learning curves, areas under the curves, labels needed and labels saved."""
+    from activetext.exceptions import ActiveTextError
+    from activetext.simulation.report import build_report
+
+    console = Console()
+    folder = output or (results[0] if results[0].is_dir() else results[0].parent) / "report"
+    try:
+        built = build_report(results, folder, metric=metric)
+    except ActiveTextError as error:
+        console.print(f"[red]error:[/] {error}", soft_wrap=True)
+        raise typer.Exit(2) from error
+    console.print(f"wrote {built.markdown} and {built.html}")
+
+
 def main() -> None:
     """Entry point of the ``activetext`` command."""
     try:

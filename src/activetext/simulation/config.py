@@ -334,8 +334,8 @@ class _Parser:
         test_path = self.path(entry, "test_path", key)
         if test_path and not path:
             raise self.fail(f"{key}.test_path", "test_path needs path (the training file) as well")
-        benchmark = self.string(entry, "benchmark", None if path else name, key=f"{key}.benchmark")
-        if benchmark and path:
+        benchmark = self.string(entry, "benchmark", name, key=f"{key}.benchmark") if not path else None
+        if "benchmark" in entry and path:
             raise self.fail(f"{key}.benchmark", "give either benchmark (a shared data set) or path (a file), not both")
         test_fraction = entry.get("test_fraction", 0.2)
         if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:

@@ -72,6 +72,11 @@ def plan_runs(config: SimulationConfig, cache_dir: str | Path) -> list[RunSpec]:
         _check_criterion(config, i, criterion)
     for dataset in config.datasets:
         n_pool, multi_label = shapes[dataset.name]
+        for classifier in config.classifiers:
+            for j, strategy in enumerate(config.strategies):
+                _check_strategy(config, j, strategy, classifier, multi_label, dataset.name)
+    for dataset in config.datasets:
+        n_pool, _ = shapes[dataset.name]
         if config.budget > n_pool:
             key = "budget" if "budget" in config.lines else "iterations"
             raise config.error(
@@ -79,9 +84,6 @@ def plan_runs(config: SimulationConfig, cache_dir: str | Path) -> list[RunSpec]:
                 f"the budget of {config.budget} labels ({config.initial_size} initial + {config.iterations} queries of "
                 f"{config.batch_size}) exceeds the pool of data set {dataset.name!r} ({n_pool} documents)",
             )
-        for i, classifier in enumerate(config.classifiers):
-            for j, strategy in enumerate(config.strategies):
-                _check_strategy(config, j, strategy, classifier, multi_label, dataset.name)
 
     cache = str(Path(cache_dir))
     protocol = {
