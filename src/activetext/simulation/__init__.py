@@ -12,18 +12,22 @@ extra (pandas, pyarrow, matplotlib, dask.distributed).
 from activetext.simulation.config import ComponentSpec, DatasetSpec, SimulationConfig, load_config, parse_config
 from activetext.simulation.executor import SimulationProgress, SimulationSummary, simulate
 from activetext.simulation.plan import plan_runs
+from activetext.simulation.report import Report, build_report, load_results
 from activetext.simulation.runner import RunResult, RunSpec, execute_run
 
 __all__ = [
     "ComponentSpec",
     "DatasetSpec",
+    "Report",
     "RunResult",
     "RunSpec",
     "SimulationConfig",
     "SimulationProgress",
     "SimulationSummary",
+    "build_report",
     "execute_run",
     "load_config",
+    "load_results",
     "parse_config",
     "plan_runs",
     "simulate",

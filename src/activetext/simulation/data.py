@@ -73,17 +73,17 @@ def load_texts(spec: DatasetSpec) -> tuple[TextDataset, TextDataset]:
     else:
         train = _read_file(spec, spec.path)
         if spec.test_path is not None:
-            test = _read_file(spec, spec.test_path, label_names=train.label_names)
+            test = _read_file(spec, spec.test_path, label_names=train.label_names, target_labels=train.target_labels)
         else:
             train, test = _split(train, spec.test_fraction)
     return _subsample(train, spec.pool_size), _subsample(test, spec.test_size)
 
 
-def _read_file(spec: DatasetSpec, path: str | None, label_names: Any = None) -> TextDataset:
+def _read_file(spec: DatasetSpec, path: str | None, label_names: Any = None, target_labels: Any = None) -> TextDataset:
     from activetext.data.loaders import from_csv, from_jsonl
 
     assert path is not None
-    kwargs: dict[str, Any] = {"label_names": label_names}
+    kwargs: dict[str, Any] = {"label_names": label_names, "target_labels": target_labels}
     if spec.multi_label is not None:
         kwargs["multi_label"] = spec.multi_label
     reader = from_csv if Path(path).suffix.lower() in (".csv", ".tsv") else from_jsonl

@@ -252,9 +252,7 @@ def _simulate(spec: RunSpec, key: str, on_step: StepCallback | None) -> list[dic
             stop_data = train[stop_set]
             predictions, proba = clf.predict(stop_data), clf.predict_proba(stop_data)
             for name, criterion in criteria:
-                verdict = criterion.stop(
-                    active_learner=learner, predictions=predictions, proba=proba, indices_stopping=stop_set
-                )
+                verdict = criterion.stop(active_learner=learner, predictions=predictions, proba=proba)
                 row[f"stop:{name}"] = bool(verdict)
         rows.append(row)
         if on_step is not None:

@@ -106,6 +106,7 @@ class ResultStore:
         table = pd.DataFrame(rows)
         stop_columns = sorted({column for row in rows for column in row if column.startswith("stop:")})
         table = table.reindex(columns=[*COLUMNS, *stop_columns])
+        table[stop_columns] = table[stop_columns].astype("boolean")  # passive rows have no verdicts
         table.to_csv(self.folder / "results.csv", index=False)
         try:
             table.to_parquet(self.folder / "results.parquet", index=False)
