@@ -168,7 +168,14 @@ def prepare_features(
         x_train, x_test = _encode(train, test, options)
         vectors = x_train
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {"vectors": vectors, **_matrix_arrays("x_train", x_train), **_matrix_arrays("x_test", x_test)}
+    arrays = {
+        "vectors": vectors,
+        "num_classes": np.array(train.num_classes),
+        **_matrix_arrays("x_train", x_train),
+        **_matrix_arrays("x_test", x_test),
+        **_matrix_arrays("y_train", train.y),
+        **_matrix_arrays("y_test", test.y),
+    }
     partial = path.with_suffix(".partial.npz")
     np.savez(partial, **arrays)
     partial.replace(path)

@@ -108,8 +108,8 @@ def simulate(
     """
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InvalidArgumentError(f"workers must be a positive int or None, got {workers!r}")
+    runs = plan_runs(config, Path(output) / ResultStore.CACHE)  # everything is checked before anything is written
     store = ResultStore(output)
-    runs = plan_runs(config, store.cache_folder)
     done = store.completed_keys()
     pending = [run for run in runs if run.key not in done]
     started_at = environment()["written_at"]

@@ -61,10 +61,13 @@ class ResultStore:
         The results folder; created when missing.
     """
 
+    CACHE = "cache"
+    """The subfolder of prepared features."""
+
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.runs_folder = self.folder / "runs"
-        self.cache_folder = self.folder / "cache"
+        self.cache_folder = self.folder / self.CACHE
         self.runs_folder.mkdir(parents=True, exist_ok=True)
 
     def completed_keys(self) -> set[str]:
