@@ -209,3 +209,34 @@ def test_execute_run_returns_an_error_instead_of_raising(tmp_path, config):
     result = execute_run(spec)  # the features were never prepared in this folder
     assert result.status == "error" and result.rows == []
     assert "topics" in result.error
+
+
+def test_fine_tuned_classifiers_run_with_strategies_that_need_their_capabilities(tmp_path, topics_csv):
+    pytest.importorskip("transformers")
+    text = """\
+seeds = 1
+initial_size = 12
+batch_size = 10
+iterations = 1
+strategies = ["badge", "greedy-coreset"]
+
+[[datasets]]
+name = "topics"
+path = "topics.csv"
+pool_size = 60
+test_size = 30
+
+[[classifiers]]
+type = "kimcnn"
+num_epochs = 2
+max_length = 16
+"""
+    summary = simulate(load_config(write_config(tmp_path, text)), tmp_path / "results", workers=1)
+    assert summary.failed == []
+    active = summary.table[summary.table.kind == "active"]
+    assert set(active.strategy) == {"random", "badge", "greedy-coreset"}
+    assert active.groupby("strategy").labels.apply(list).to_dict() == {
+        "random": [12, 22],
+        "badge": [12, 22],
+        "greedy-coreset": [12, 22],
+    }
