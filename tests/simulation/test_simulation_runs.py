@@ -240,3 +240,17 @@ max_length = 16
         "badge": [12, 22],
         "greedy-coreset": [12, 22],
     }
+
+
+def test_a_worker_that_dies_fails_only_as_a_recorded_run(config):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from activetext.simulation.executor import _result_or_worker_failure
+
+    future = Future()
+    future.set_exception(BrokenProcessPool("a process in the pool was terminated abruptly"))
+    spec = RunSpec(config.datasets[0], config.classifiers[0], config.strategies[0], seed=0)
+    result = _result_or_worker_failure(future, spec)
+    assert (result.key, result.status, result.rows) == (spec.key, "error", [])
+    assert "terminated abruptly" in result.error

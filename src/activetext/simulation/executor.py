@@ -171,15 +171,24 @@ def _execute_in_processes(
     with context.Manager() as manager, concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
         steps = manager.Queue() if progress is not None else None
         relay = _Relay(steps, progress) if steps is not None else None
-        futures = [pool.submit(_run_reporting_to_queue, run, steps) for run in runs]
+        futures = {pool.submit(_run_reporting_to_queue, run, steps): run for run in runs}
         try:
             for future in concurrent.futures.as_completed(futures):
-                yield future.result()
+                yield _result_or_worker_failure(future, futures[future])
         finally:
             for future in futures:
                 future.cancel()
             if relay is not None:
                 relay.stop()
+
+
+def _result_or_worker_failure(future: Any, run: RunSpec) -> RunResult:
+    """The run's result, or an error result when the worker itself died (killed, out of memory, a crash in native
+    code): the run is recorded as failed and the next invocation retries it."""
+    try:
+        return future.result()
+    except Exception as error:  # the worker process died; execute_run itself never raises
+        return RunResult(run.key, run, "error", [], 0.0, error=f"the worker running it failed: {error!r}")
 
 
 def _run_reporting_to_queue(run: RunSpec, steps: Any) -> RunResult:
@@ -222,16 +231,16 @@ def _execute_on_dask(runs: list[RunSpec], scheduler: str, progress: SimulationPr
     with Client(scheduler, set_as_default=False) as client:
         if progress is not None:
             client.subscribe_topic(PROGRESS_TOPIC, lambda event: progress.step(*event[1]))
-        futures = [
-            client.submit(_run_on_dask_worker, run, progress is not None, key=run.key, pure=False) for run in runs
-        ]
+        futures = {
+            client.submit(_run_on_dask_worker, run, progress is not None, key=run.key, pure=False): run for run in runs
+        }
         try:
-            for future in as_completed(futures, loop=client.loop):
-                yield future.result()
+            for future in as_completed(list(futures), loop=client.loop):
+                yield _result_or_worker_failure(future, futures[future])
         finally:
             if progress is not None:
                 client.unsubscribe_topic(PROGRESS_TOPIC)
-            client.cancel(futures)
+            client.cancel(list(futures))
 
 
 def _run_on_dask_worker(run: RunSpec, report: bool) -> RunResult:
