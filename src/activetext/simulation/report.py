@@ -729,8 +729,18 @@ def _plot_one(
     for (library, strategy, curve), points in group.groupby(["library", "strategy", "curve"], sort=True):
         x = points["labels"].to_numpy(dtype=np.float64)
         mean, std = points["mean"].to_numpy(), points["std"].to_numpy()
-        color = colors[strategy]
-        axes.plot(x, mean, color=color, linestyle=styles[library], marker="o", markersize=3, label=_tex_safe(curve))
+        reference = strategy == RANDOM_STRATEGY  # the line every strategy is compared with stands out
+        color = "dimgray" if reference else colors[strategy]
+        axes.plot(
+            x,
+            mean,
+            color=color,
+            linestyle=styles[library],
+            linewidth=2.4 if reference else 1.5,
+            marker="o",
+            markersize=3,
+            label=_tex_safe(curve),
+        )
         axes.fill_between(x, mean - std, mean + std, color=color, alpha=0.15, linewidth=0)
     if baseline is not None:
         axes.axhline(
