@@ -105,3 +105,19 @@ def assert_same_state(before: dict, after: dict) -> None:
             np.testing.assert_array_equal(value, after[key], err_msg=key)
         else:
             assert value == after[key], key
+
+
+@pytest.fixture
+def topics_csv(tmp_path):
+    """A CSV file of 240 documents in 3 topics, with no test file (see text_files.py)."""
+    from text_files import write_topics_csv
+
+    return write_topics_csv(tmp_path)
+
+
+@pytest.fixture
+def tagged_jsonl(tmp_path):
+    """Multi-label JSONL train and test files (see text_files.py)."""
+    from text_files import write_tagged_jsonl
+
+    return write_tagged_jsonl(tmp_path)

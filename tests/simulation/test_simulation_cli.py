@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from simulation_files import write_config
+
+from text_files import write_config
 
 pytest.importorskip("typer")
 from typer.testing import CliRunner

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from simulation_files import write_config
 
 from activetext.exceptions import InvalidConfigurationError
 from activetext.simulation import load_config, parse_config, plan_runs
 from activetext.simulation.config import ComponentSpec
+from text_files import write_config
 
 MINIMAL = """\
 [[datasets]]

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from simulation_files import write_config
 
 from activetext.query_strategies import QueryStrategy
 from activetext.simulation import load_config, simulate
 from activetext.simulation.components import STRATEGY_TYPES, StrategyType
 from activetext.simulation.runner import RunSpec, execute_run
+from text_files import write_config
 
 PROTOCOL = """\
 seeds = 2

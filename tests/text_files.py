@@ -1,8 +1,9 @@
-"""Small text data sets of your own, written as files, for the simulation harness tests."""
+"""Small text data sets of your own, written as CSV and JSONL files (the fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +43,29 @@ def write_config(folder: Path, text: str, name: str = "experiment.toml") -> Path
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_topics_csv(folder: Path) -> Path:
+    """A CSV file of 240 documents in 3 topics (no test file: the harness splits it)."""
+    return write_csv(folder / "topics.csv", topic_texts(80, seed=0))
+
+
+def write_tagged_jsonl(folder: Path) -> tuple[Path, Path]:
+    """Multi-label JSONL train and test files: each document has one or two of the 3 topics as labels."""
+    rng = np.random.default_rng(3)
+    names = list(TOPICS)
+
+    def rows(n: int) -> list[dict]:
+        out = []
+        for _ in range(n):
+            labels = sorted(rng.choice(3, rng.integers(1, 3), replace=False).tolist())
+            words = [w for c in labels for w in rng.choice(TOPICS[names[c]], 4)] + list(rng.choice(NOISE, 3))
+            out.append({"text": " ".join(words), "label": labels})
+        return out
+
+    paths = []
+    for split, n in (("train", 200), ("test", 80)):
+        path = folder / f"tagged-{split}.jsonl"
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows(n)), encoding="utf-8")
+        paths.append(path)
+    return paths[0], paths[1]
