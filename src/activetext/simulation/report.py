@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from activetext.exceptions import InvalidArgumentError, MissingDependencyError
+from activetext.simulation.store import IDENTITY_COLUMNS
 from activetext.utils.curves import normalized_area_under_curve
 
 if TYPE_CHECKING:
@@ -40,19 +41,7 @@ __all__ = ["DEFAULT_FRACTIONS", "REQUIRED_COLUMNS", "Report", "build_report", "l
 
 #: The columns every results table must hold; the score columns (``accuracy``, ``micro_f1``, ...) are checked
 #: when the metric is chosen.
-REQUIRED_COLUMNS = (
-    "library",
-    "run_key",
-    "dataset",
-    "classifier",
-    "strategy",
-    "initialization",
-    "seed",
-    "kind",
-    "multi_label",
-    "step",
-    "labels",
-)
+REQUIRED_COLUMNS = IDENTITY_COLUMNS
 
 #: The shares of the passive score whose labels-needed are reported.
 DEFAULT_FRACTIONS = (0.90, 0.95, 0.99)

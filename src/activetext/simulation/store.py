@@ -30,7 +30,7 @@ from activetext.simulation.runner import RunResult, RunSpec
 
 __all__ = ["ResultStore", "environment"]
 
-COLUMNS = (
+IDENTITY_COLUMNS = (
     "library",
     "run_key",
     "dataset",
@@ -42,13 +42,10 @@ COLUMNS = (
     "multi_label",
     "step",
     "labels",
-    "accuracy",
-    "macro_f1",
-    "micro_f1",
-    "hamming_loss",
-    "train_seconds",
-    "query_seconds",
 )
+"""The columns that say which run and step a row of the tidy table belongs to."""
+
+COLUMNS = (*IDENTITY_COLUMNS, "accuracy", "macro_f1", "micro_f1", "hamming_loss", "train_seconds", "query_seconds")
 """The columns of the tidy table, in order; ``stop:<criterion>`` columns follow."""
 
 
