@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from activetext.data.datasets import Dataset, SklearnDataset, TextDataset
-from activetext.simulation.components import CLASSIFIER_TYPES, Features
+from activetext.simulation.components import CLASSIFIER_TYPES, FEATURE_OPTIONS, Features
 from activetext.simulation.config import ComponentSpec, DatasetSpec
 
 __all__ = ["PreparedData", "feature_path", "load_prepared", "load_texts", "prepare_features"]
@@ -117,8 +117,6 @@ def _subsample(dataset: TextDataset, size: int | None) -> TextDataset:
 
 def feature_options(classifier: ComponentSpec) -> dict[str, Any]:
     """The options of a classifier entry that shape its features (see ``FEATURE_OPTIONS``)."""
-    from activetext.simulation.components import FEATURE_OPTIONS
-
     features = CLASSIFIER_TYPES[classifier.type].features
     return {k: v for k, v in classifier.options.items() if k in FEATURE_OPTIONS[features]}
 
