@@ -86,6 +86,9 @@ def simulate(
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a Dask scheduler (tcp://host:8786) to run on instead.")
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the configuration and list the runs to do; run nothing.")
+    ] = False,
 ) -> None:
     """Run every combination of a simulation configuration that is not done yet, and store the results."""
     from activetext.exceptions import InvalidConfigurationError
@@ -99,6 +102,9 @@ def simulate(
         console.print(f"[red]error:[/] {error}", soft_wrap=True)
         raise typer.Exit(2) from error
     folder = output or Path(f"simulation-{parsed.name}")
+    if dry_run:
+        _show_plan(console, parsed, folder)
+        return
     with _SimulationProgressBars(console) as bars:
         try:
             summary = run_simulation(parsed, folder, workers=workers, scheduler=scheduler, progress=bars)
@@ -116,6 +122,27 @@ def simulate(
     console.print(f"next: activetext report {summary.folder}")
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _show_plan(console: Console, config, folder: Path) -> None:
+    """Check ``config`` and print its runs, marking those already done in ``folder``."""
+    from activetext.exceptions import InvalidConfigurationError
+    from activetext.simulation import plan_runs
+    from activetext.simulation.store import ResultStore
+
+    store = ResultStore(folder)
+    try:
+        runs = plan_runs(config, store.cache_folder)
+    except InvalidConfigurationError as error:
+        console.print(f"[red]error:[/] {error}", soft_wrap=True)
+        raise typer.Exit(2) from error
+    done = store.completed_keys()
+    table = Table(title=f"{config.name}: {len(runs)} runs, {sum(run.key in done for run in runs)} done")
+    for header in ("run", "steps", "key", "state"):
+        table.add_column(header)
+    for run in runs:
+        table.add_row(run.describe(), str(run.total_steps), run.key, "done" if run.key in done else "to do")
+    console.print(table)
 
 
 class _SimulationProgressBars:

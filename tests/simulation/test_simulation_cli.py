@@ -30,9 +30,16 @@ def test_simulate_then_report(tmp_path, topics_csv):
     config = write_config(tmp_path, CONFIG)
     results = tmp_path / "results"
     runner = CliRunner()
+    outcome = runner.invoke(app, ["simulate", str(config), "--output", str(results), "--dry-run"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "6 runs, 0 done" in outcome.output and outcome.output.count("to do") == 6
+    assert not results.exists()  # a dry run writes nothing
+
     outcome = runner.invoke(app, ["simulate", str(config), "--output", str(results), "--workers", "1"])
     assert outcome.exit_code == 0, outcome.output
     assert "6 runs: 6 done now, 0 done before, 0 failed" in outcome.output
+    dry = runner.invoke(app, ["simulate", str(config), "--output", str(results), "--dry-run"])
+    assert "6 runs, 6 done" in dry.output
     table = pd.read_csv(results / "results.csv")
     assert set(table.strategy) == {"passive", "random", "breaking-ties"}
 

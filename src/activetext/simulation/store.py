@@ -55,7 +55,7 @@ class ResultStore:
     Parameters
     ----------
     folder : str or path-like
-        The results folder; created when missing.
+        The results folder; created by the first write.
     """
 
     CACHE = "cache"
@@ -65,7 +65,6 @@ class ResultStore:
         self.folder = Path(folder)
         self.runs_folder = self.folder / "runs"
         self.cache_folder = self.folder / self.CACHE
-        self.runs_folder.mkdir(parents=True, exist_ok=True)
 
     def completed_keys(self) -> set[str]:
         """The keys of the runs that finished successfully."""
@@ -73,6 +72,7 @@ class ResultStore:
 
     def write_run(self, result: RunResult) -> Path:
         """Store one run's result atomically (a crash never leaves half a file); return its path."""
+        self.runs_folder.mkdir(parents=True, exist_ok=True)
         path = self.runs_folder / f"{result.key}.json"
         partial = path.with_suffix(".json.partial")
         partial.write_text(json.dumps(result.to_json(), default=str) + "\n", encoding="utf-8")
@@ -103,6 +103,7 @@ class ResultStore:
                 rows.extend(record["rows"])
             else:
                 failures.append({"key": spec.key, "run": spec.describe(), "error": record["error"]})
+        self.folder.mkdir(parents=True, exist_ok=True)
         table = pd.DataFrame(rows)
         stop_columns = sorted({column for row in rows for column in row if column.startswith("stop:")})
         table = table.reindex(columns=[*COLUMNS, *stop_columns])
@@ -117,6 +118,7 @@ class ResultStore:
 
     def write_metadata(self, metadata: dict[str, Any]) -> Path:
         """Write ``metadata.json``."""
+        self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / "metadata.json"
         path.write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
         return path
