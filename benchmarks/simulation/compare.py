@@ -92,9 +92,11 @@ def run_activetext(config_path: Path, folder: Path, workers: int) -> None:
     )
 
 
-def run_small_text(config_path: Path, folder: Path, workers: int, align_classes: bool) -> Path:
+def run_small_text(
+    config_path: Path, folder: Path, workers: int, output_name: str = "small-text.csv", extra: tuple[str, ...] = ()
+) -> Path:
     python = ensure_venv()
-    output = folder / "small-text.csv"
+    output = folder / output_name
     command = [
         str(python),
         str(RUNNER),
@@ -106,9 +108,8 @@ def run_small_text(config_path: Path, folder: Path, workers: int, align_classes:
         str(output),
         "--workers",
         str(workers),
+        *extra,
     ]
-    if align_classes:
-        command.append("--align-classes")
     completed = subprocess.run(command, cwd=ROOT, check=False)
     if completed.returncode != 0:
         print(f"  small-text runner exited with {completed.returncode} (failed runs are listed above)", flush=True)
@@ -194,12 +195,14 @@ def summarize(report: Any) -> dict[str, Any]:
     )
     paired = auc.pivot_table(index=["dataset", "classifier", "strategy"], columns="library", values="auc_mean")
     differences = []
-    if {"activetext", "small-text"} <= set(paired.columns):
-        both = paired.dropna(subset=["activetext", "small-text"])
-        diff = (both["activetext"] - both["small-text"]).rename("diff").reset_index()
+    others = [library for library in paired.columns if library != "activetext"]
+    for other in others if "activetext" in paired.columns else []:
+        both = paired.dropna(subset=["activetext", other])
+        diff = (both["activetext"] - both[other]).rename("diff").reset_index()
         for (classifier, strategy), group in diff.groupby(["classifier", "strategy"]):
             differences.append(
                 {
+                    "library": other,
                     "classifier": classifier,
                     "strategy": strategy,
                     "datasets": len(group),
@@ -218,25 +221,28 @@ def summarize(report: Any) -> dict[str, Any]:
             {k: (_number(v) if isinstance(v, float) else (int(v) if k == "datasets" else v)) for k, v in row.items()}
             for row in overall.to_dict(orient="records")
         ],
-        "auc_activetext_minus_small_text": differences,
+        "auc_activetext_minus_other": differences,
     }
 
 
-def report(name: str, folder: Path, small_text_csv: Path | None, out: Path) -> dict[str, Any]:
+SMALL_TEXT_TABLES = ("small-text.csv", "small-text-aligned.csv")
+"""The small-text tables of a results folder that go into the report when present (see ``--aligned-datasets``)."""
+
+
+def report(name: str, folder: Path, out: Path) -> dict[str, Any]:
     from activetext.simulation.report import build_report
 
-    sources: list[Path] = [folder]
-    if small_text_csv is not None and small_text_csv.exists():
-        sources.append(small_text_csv)
+    tables = [folder / table for table in SMALL_TEXT_TABLES if (folder / table).exists()]
     out.mkdir(parents=True, exist_ok=True)
-    built = build_report(sources, out)
+    built = build_report([folder, *tables], out)
     copied = [_copy_table(folder / "results.csv", out, "activetext-results.csv")]
-    if len(sources) > 1:
-        copied.append(_copy_table(small_text_csv, out, "small-text-results.csv"))
+    for table in tables:
+        stem = table.name.removesuffix(".csv")
+        copied.append(_copy_table(table, out, f"{stem}-results.csv"))
         for suffix in (".metadata.json", ".failures.json"):
-            extra = small_text_csv.with_name(small_text_csv.name + suffix)
+            extra = table.with_name(table.name + suffix)
             if extra.exists():
-                shutil.copyfile(extra, out / f"small-text{suffix}")
+                shutil.copyfile(extra, out / f"{stem}{suffix}")
     for source, target in (
         (folder / "metadata.json", "activetext-metadata.json"),
         (folder / "failures.json", "activetext-failures.json"),
@@ -254,13 +260,14 @@ def print_headline(summary: dict[str, Any]) -> None:
     rows = sorted(summary["overall"], key=lambda r: (r["classifier"], r["strategy"], r["library"]))
     for row in rows:
         print(
-            f"  {row['classifier']:<16} {row['strategy']:<30} {row['library']:<11} "
+            f"  {row['classifier']:<16} {row['strategy']:<30} {row['library']:<18} "
             f"AUC {row['auc_mean']:.4f}  rank {row['rank_in_library_mean']:.2f}  "
             f"vs random {row['auc_diff_random_mean'] if row['auc_diff_random_mean'] is not None else float('nan'):+.4f}"
+            f"  ({row['datasets']} data sets)"
         )
-    for row in summary["auc_activetext_minus_small_text"]:
+    for row in summary["auc_activetext_minus_other"]:
         print(
-            f"  activetext - small-text, {row['strategy']}: {row['auc_diff_mean']:+.4f} "
+            f"  activetext - {row['library']}, {row['strategy']}: {row['auc_diff_mean']:+.4f} "
             f"(min {row['auc_diff_min']:+.4f}, max {row['auc_diff_max']:+.4f}, {row['datasets']} data sets)"
         )
 
@@ -272,9 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-small-text", action="store_true", help="use the small-text CSV as it is")
     parser.add_argument("--workers", type=int, default=2, help="worker processes for each library (default 2)")
     parser.add_argument(
-        "--align-classes",
-        action="store_true",
-        help="pass --align-classes to the small-text runner (see run_small_text.py); off by default",
+        "--aligned-datasets",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="also run small-text with --align-classes on these data sets (small-text-aligned.csv; see "
+        "run_small_text.py), reported as library 'small-text-aligned'",
     )
     parser.add_argument("--work-dir", type=Path, default=WORK, help=f"results folders (default {WORK})")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help=f"reports (default {RESULTS})")
@@ -292,10 +302,12 @@ def main(argv: list[str] | None = None) -> int:
             run_activetext(config_path, folder, args.workers)
         if not (folder / "results.csv").exists():
             raise SystemExit(f"{folder} holds no activetext results; run without --skip-activetext first")
-        small_text_csv = folder / "small-text.csv"
         if not args.skip_small_text:
-            small_text_csv = run_small_text(config_path, folder, args.workers, args.align_classes)
-        summary = report(name, folder, small_text_csv, args.results_dir / name)
+            run_small_text(config_path, folder, args.workers)
+            if args.aligned_datasets:
+                extra = ("--align-classes", "--datasets", *args.aligned_datasets)
+                run_small_text(config_path, folder, args.workers, "small-text-aligned.csv", extra)
+        summary = report(name, folder, args.results_dir / name)
         print_headline(summary)
         print(f"== {name}: {time.perf_counter() - started:.0f}s\n", flush=True)
     return 0

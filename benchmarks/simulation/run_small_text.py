@@ -48,6 +48,8 @@ else:  # pragma: no cover - the small-text venv runs Python 3.11
     import tomli as tomllib
 
 LIBRARY = "small-text"
+LIBRARY_ALIGNED = "small-text-aligned"
+"""The ``library`` of rows written with ``--align-classes`` (not small-text's own behaviour, so another name)."""
 
 COLUMNS = (
     "library",
@@ -148,9 +150,13 @@ class Job:
     align_classes: bool
 
     @property
+    def library(self) -> str:
+        return LIBRARY_ALIGNED if self.align_classes else LIBRARY
+
+    @property
     def key(self) -> str:
         identity = {
-            "library": LIBRARY,
+            "library": self.library,
             "dataset": self.dataset,
             "features": Path(self.features).name,
             "classifier": asdict(self.classifier),
@@ -233,7 +239,9 @@ def find_features(cache: Path, dataset: str, classifier: Component) -> Path:
     return matches[0]
 
 
-def plan(config: dict[str, Any], protocol: Protocol, cache: Path, align_classes: bool) -> tuple[list[Job], list[str]]:
+def plan(
+    config: dict[str, Any], protocol: Protocol, cache: Path, align_classes: bool, datasets: list[str] | None = None
+) -> tuple[list[Job], list[str]]:
     """Expand the grid of runs small-text can do; return them and the notes on what is left out."""
     notes: list[str] = []
     if protocol.initialization != "random":
@@ -268,6 +276,8 @@ def plan(config: dict[str, Any], protocol: Protocol, cache: Path, align_classes:
             )
             continue
         for dataset in config["datasets"]:
+            if datasets is not None and dataset not in datasets:
+                continue
             features = find_features(cache, dataset, classifier)
             multi_label = _is_multi_label(features)
             for strategy in strategies:
@@ -529,7 +539,7 @@ def _simulate(job: Job) -> tuple[list[dict[str, Any]], list[str]]:
     stop_indices = np.arange(stop_set.size)
 
     base_row = {
-        "library": LIBRARY,
+        "library": job.library,
         "run_key": job.key,
         "dataset": job.dataset,
         "classifier": job.classifier.name,
@@ -615,7 +625,7 @@ def write_metadata(
         except Exception:  # a missing package is reported as such
             versions[package] = None
     metadata = {
-        "library": LIBRARY,
+        "library": LIBRARY_ALIGNED if args.align_classes else LIBRARY,
         "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": str(args.config),
         "config_name": config["name"],
@@ -653,7 +663,10 @@ def main(argv: list[str] | None = None) -> int:
         "--align-classes",
         action="store_true",
         help="give the classifier's probabilities one column per class even before every class is labeled "
-        "(small-text 1.4.1 does not; see make_factory)",
+        "(small-text 1.4.1 does not; see make_factory); rows get library 'small-text-aligned'",
+    )
+    parser.add_argument(
+        "--datasets", nargs="+", default=None, help="run only these data sets of the configuration (by name)"
     )
     parser.add_argument("--limit", type=int, default=None, help="run at most this many pending runs (testing)")
     args = parser.parse_args(argv)
@@ -661,7 +674,10 @@ def main(argv: list[str] | None = None) -> int:
     from small_text.version import __version__ as small_text_version
 
     config, protocol = read_config(args.config)
-    jobs, notes = plan(config, protocol, args.cache, args.align_classes)
+    unknown = sorted(set(args.datasets or ()) - set(config["datasets"]))
+    if unknown:
+        raise SystemExit(f"--datasets: {unknown} are not data sets of {args.config} ({config['datasets']})")
+    jobs, notes = plan(config, protocol, args.cache, args.align_classes, args.datasets)
     for note in dict.fromkeys(notes):
         print(f"note: {note}", flush=True)
     stop_columns = list(jobs[0].stop_columns) if jobs else []
