@@ -96,6 +96,8 @@ def test_running_again_skips_what_is_done_and_reruns_only_what_is_missing(tmp_pa
     first = simulate(config, folder, workers=1)
     again = simulate(config, folder, workers=1)
     assert again.skipped == 8
+    invocations = json.loads((folder / "metadata.json").read_text())["invocations"]
+    assert [call["runs"]["skipped"] for call in invocations] == [0, 8]  # the first call's record is kept
     pd.testing.assert_frame_equal(first.table, again.table)
     removed = first.runs[3]
     (folder / "runs" / f"{removed.key}.json").unlink()

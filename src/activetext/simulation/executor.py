@@ -129,19 +129,24 @@ def simulate(
                 progress.finished(result)
     finally:
         table = store.write_tables(runs)
+        invocation = {
+            "started_at": started_at,
+            "executor": {"scheduler": scheduler} if scheduler else {"workers": _local_workers(workers, pending)},
+            "runs": {
+                "total": len(runs),
+                "skipped": len(runs) - len(pending),
+                "failed": len(failed),
+                "seconds": round(time.perf_counter() - started, 3),
+            },
+        }
         store.write_metadata(
             {
                 "config": with_random_baseline(config).to_json(),
                 "seeds": list(config.seeds),
                 **environment(),
-                "started_at": started_at,
-                "executor": {"scheduler": scheduler} if scheduler else {"workers": _local_workers(workers, pending)},
-                "runs": {
-                    "total": len(runs),
-                    "skipped": len(runs) - len(pending),
-                    "failed": len(failed),
-                    "seconds": round(time.perf_counter() - started, 3),
-                },
+                **invocation,
+                # every call that ran something, oldest first: a resumed simulation keeps its first run's record
+                "invocations": [*store.previous_invocations(), invocation],
             }
         )
     return SimulationSummary(store.folder, runs, len(runs) - len(pending), failed, table)

@@ -96,7 +96,7 @@ def _plot_one(
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(6.4, 4.0), dpi=120)
+    figure = Figure(figsize=(8.8, 4.4), dpi=120)
     axes = figure.subplots()
     for (library, strategy, curve), points in group.groupby(["library", "strategy", "curve"], sort=True):
         x = points["labels"].to_numpy(dtype=np.float64)
@@ -128,10 +128,11 @@ def _plot_one(
     axes.set_ylabel(_tex_safe(metric))
     axes.set_title(_tex_safe(f"{dataset} / {classifier}"))
     axes.grid(alpha=0.3)
-    axes.legend(loc="best", fontsize="small")
+    # beside the axes: with a dozen curves or more a legend inside would hide them
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     figure.tight_layout()
-    figure.savefig(paths[0])
-    figure.savefig(paths[1], metadata={"Date": None})
+    figure.savefig(paths[0], bbox_inches="tight")
+    figure.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
 
 
 def _tex_safe(text: str) -> str:

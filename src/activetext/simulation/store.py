@@ -116,6 +116,16 @@ class ResultStore:
         (self.folder / "failures.json").write_text(json.dumps(failures, indent=2) + "\n", encoding="utf-8")
         return table
 
+    def previous_invocations(self) -> list[dict[str, Any]]:
+        """The ``invocations`` recorded in ``metadata.json`` by earlier calls (empty when there is none)."""
+        path = self.folder / "metadata.json"
+        if not path.exists():
+            return []
+        try:
+            return list(json.loads(path.read_text(encoding="utf-8")).get("invocations", []))
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            return []  # a damaged metadata file is rewritten; the run records are what counts
+
     def write_metadata(self, metadata: dict[str, Any]) -> Path:
         """Write ``metadata.json``."""
         self.folder.mkdir(parents=True, exist_ok=True)
