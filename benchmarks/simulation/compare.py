@@ -6,7 +6,7 @@ For each configuration (default: the three in ``configs/``):
 2. creates ``benchmarks/.venv-small-text`` when it is missing and runs ``run_small_text.py`` there on the same
    prepared features, into ``benchmarks/.work/simulation/<name>/small-text.csv`` (resumes as well);
 3. builds the joint report in ``benchmarks/results/simulation/<name>/`` (learning curves, AUC, labels needed and
-   saved), copies both tidy tables (gzipped above 5 MB) and both metadata files next to it, and writes
+   saved), copies both tidy tables (gzipped above 1 MB) and both metadata files next to it, and writes
    ``summary.json``: per data set, classifier, strategy and library the mean normalized AUC, its rank and the
    labels saved against random sampling at 90/95/99 % of the passive score.
 
@@ -40,7 +40,7 @@ RESULTS = BENCHMARKS / "results" / "simulation"
 VENV = BENCHMARKS / ".venv-small-text"
 REQUIREMENTS = BENCHMARKS / "requirements-small-text.txt"
 RUNNER = Path(__file__).resolve().parent / "run_small_text.py"
-GZIP_ABOVE = 5 * 1024 * 1024
+GZIP_ABOVE = 1024 * 1024
 
 
 class _Progress:
@@ -119,7 +119,7 @@ def run_small_text(
 
 
 def _copy_table(source: Path, target_folder: Path, name: str) -> Path:
-    """Copy a CSV, gzipped when it is larger than 5 MB; remove a stale copy in the other form."""
+    """Copy a CSV, gzipped when it is larger than 1 MB; remove a stale copy in the other form."""
     plain, packed = target_folder / name, target_folder / f"{name}.gz"
     if source.stat().st_size > GZIP_ABOVE:
         with source.open("rb") as reader, gzip.open(packed, "wb", compresslevel=9) as writer:
