@@ -63,6 +63,10 @@ class ClassifierType:
     capabilities: tuple[type, ...]
     build: Callable[[dict[str, Any], int], ClassifierFactory]
 
+    def factory(self, options: dict[str, Any], seed: int) -> ClassifierFactory:
+        """Return the classifier factory for a configuration entry's ``options`` (feature options left out)."""
+        return self.build({k: v for k, v in options.items() if k not in FEATURE_OPTIONS[self.features]}, seed)
+
 
 FEATURE_OPTIONS = {
     Features.TFIDF: ("vectorizer",),

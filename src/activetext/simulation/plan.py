@@ -18,7 +18,6 @@ from activetext.exceptions import ActiveTextError
 from activetext.query_strategies.embeddings import PrecomputedEmbeddings
 from activetext.simulation.components import (
     CLASSIFIER_TYPES,
-    FEATURE_OPTIONS,
     STOPPING_CRITERION_TYPES,
     STRATEGY_TYPES,
     Features,
@@ -150,7 +149,6 @@ def _check_classifier(config: SimulationConfig, index: int, spec: ComponentSpec)
             f"{key}.type", f"unknown classifier type {spec.type!r}; expected one of {sorted(CLASSIFIER_TYPES)}"
         )
     classifier_type = CLASSIFIER_TYPES[spec.type]
-    options = {k: v for k, v in spec.options.items() if k not in FEATURE_OPTIONS[classifier_type.features]}
     vectorizer = spec.options.get("vectorizer", {})
     if not isinstance(vectorizer, dict):
         raise config.error(
@@ -164,7 +162,7 @@ def _check_classifier(config: SimulationConfig, index: int, spec: ComponentSpec)
         except TypeError as error:
             raise config.error(f"{key}.vectorizer", f"classifier {spec.name!r}: {error}") from error
     try:
-        classifier_type.build(options, 0)
+        classifier_type.factory(spec.options, 0)
     except (TypeError, ValueError, ActiveTextError) as error:
         raise config.error(
             key, f"classifier {spec.name!r} ({spec.type}) does not accept its options: {error}"
@@ -225,7 +223,7 @@ def _check_strategy(
     for member in _members(spec):
         _check_strategy(config, index, member, classifier, multi_label, dataset)
     try:
-        context = StrategyContext(PrecomputedEmbeddings(np.zeros((1, 1))), classifier_type.build({}, 0), _dummy_base)
+        context = StrategyContext(PrecomputedEmbeddings(np.zeros((1, 1))), classifier_type.factory({}, 0), _dummy_base)
         strategy_type.build(spec.options, 0, context)
     except (TypeError, ValueError, ActiveTextError) as error:
         raise config.error(key, f"strategy {spec.name!r} does not accept its options: {error}") from error

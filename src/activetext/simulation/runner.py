@@ -22,7 +22,6 @@ import numpy as np
 
 from activetext.simulation.components import (
     CLASSIFIER_TYPES,
-    FEATURE_OPTIONS,
     STRATEGY_TYPES,
     StrategyContext,
     build_stopping_criterion,
@@ -198,9 +197,7 @@ def _simulate(spec: RunSpec, key: str, on_step: StepCallback | None) -> list[dic
     data = load_prepared(spec.dataset, spec.classifier, spec.cache_dir)
     train, test = data.train, data.test
     classifier_type = CLASSIFIER_TYPES[spec.classifier.type]
-    feature_names = FEATURE_OPTIONS[classifier_type.features]
-    options = {k: v for k, v in spec.classifier.options.items() if k not in feature_names}
-    factory = classifier_type.build(options, spec.seed)
+    factory = classifier_type.factory(spec.classifier.options, spec.seed)
     base_row = {
         "library": "activetext",
         "run_key": key,
@@ -259,7 +256,7 @@ def _simulate(spec: RunSpec, key: str, on_step: StepCallback | None) -> list[dic
             on_step(key, len(rows) - 1)
 
     started = time.perf_counter()
-    learner.initialize_data(initial, _labels_of(train, initial))
+    learner.initialize_data(initial, train.y[initial])
     record(time.perf_counter() - started, 0.0)
     while learner.indices_labeled.size < spec.budget:
         batch = min(spec.batch_size, spec.budget - learner.indices_labeled.size, learner.indices_unlabeled.size)
@@ -268,7 +265,7 @@ def _simulate(spec: RunSpec, key: str, on_step: StepCallback | None) -> list[dic
         started = time.perf_counter()
         queried = learner.query(num_samples=batch)
         queried_at = time.perf_counter()
-        learner.update(_labels_of(train, queried))  # the true labels stand in for the annotator
+        learner.update(train.y[queried])  # the true labels stand in for the annotator
         record(time.perf_counter() - queried_at, queried_at - started)
     return rows
 
@@ -281,10 +278,6 @@ def _initial_indices(spec: RunSpec, train: Any) -> np.ndarray:
     if spec.initialization == "stratified":
         return stratified_initialization(train.y, spec.initial_size, seed=spec.seed)
     return balanced_initialization(train.y, spec.initial_size, seed=spec.seed)
-
-
-def _labels_of(dataset: Any, indices: np.ndarray) -> Any:
-    return dataset.y[indices]
 
 
 def scores(test: Any, predicted: Any) -> dict[str, float]:
