@@ -3,10 +3,16 @@
 :func:`random_initialization` needs nothing but the pool size. :func:`stratified_initialization` and
 :func:`balanced_initialization` need the true labels, so they serve simulations and experiments (or a pool whose
 labels are partly known); multi-label data is handled by treating each distinct label set as one class.
+
+Cold start, with no label at all: :func:`diverse_initialization` picks representative, diverse documents from
+sentence embeddings (TypiClust's typical points or k-means centres), and :func:`zero_shot_initialization` picks,
+for each class in turn, the documents closest to an embedding of the class's name or description, so that the
+first batch covers every class.
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import numpy as np
@@ -17,7 +23,14 @@ from activetext.exceptions import InvalidArgumentError
 from activetext.utils.random import Seed, make_rng
 from activetext.utils.validation import check_positive_int
 
-__all__ = ["balanced_initialization", "random_initialization", "stratified_initialization"]
+__all__ = [
+    "ColdStart",
+    "balanced_initialization",
+    "diverse_initialization",
+    "random_initialization",
+    "stratified_initialization",
+    "zero_shot_initialization",
+]
 
 
 def random_initialization(pool: int | Dataset, n_samples: int = 10, seed: Seed = None) -> np.ndarray:
@@ -124,6 +137,137 @@ def balanced_initialization(y: Any, n_samples: int = 10, seed: Seed = None) -> n
         allocation[open_classes] += grant
         remaining -= int(grant.sum())
     return _draw(groups, allocation, rng)
+
+
+class ColdStart(str, enum.Enum):
+    """How :func:`diverse_initialization` chooses documents."""
+
+    TYPICLUST = "typiclust"
+    """The most typical document of each of ``n`` clusters (Hacohen et al., 2022): dense, representative points."""
+    KMEANS = "kmeans"
+    """The document nearest to each of ``n`` k-means centres."""
+
+
+def diverse_initialization(
+    embeddings: Any, n_samples: int = 10, method: ColdStart | str = ColdStart.TYPICLUST, seed: Seed = None
+) -> np.ndarray:
+    """Choose ``n_samples`` representative, diverse documents from their embeddings, with no labels.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (n_documents, dim)
+        One vector per pool document (for example from
+        :class:`~activetext.encoders.SentenceTransformerEncoder`).
+    n_samples : int
+        How many documents to choose.
+    method : ColdStart or str
+        ``"typiclust"`` (default) or ``"kmeans"``.
+    seed : None, int or numpy.random.Generator
+        Seeds the clustering.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Sorted indices.
+
+    Examples
+    --------
+    >>> centres = np.repeat(np.eye(3) * 10, 20, axis=0)
+    >>> points = centres + np.random.default_rng(0).normal(size=(60, 3))
+    >>> picked = diverse_initialization(points, 3, method="kmeans", seed=0)
+    >>> sorted((picked // 20).tolist())  # one document of each of the three groups
+    [0, 1, 2]
+    """
+    from activetext.data.datasets import SklearnDataset
+    from activetext.query_strategies import EmbeddingKMeans, PrecomputedEmbeddings, TypiClust
+
+    vectors = _check_embeddings(embeddings, name="embeddings")
+    try:
+        method = ColdStart(method)
+    except ValueError as error:
+        choices = [member.value for member in ColdStart]
+        raise InvalidArgumentError(f"method must be one of {choices}, got {method!r}") from error
+    n_samples = _check_n_samples(n_samples, vectors.shape[0])
+    strategy_class = TypiClust if method is ColdStart.TYPICLUST else EmbeddingKMeans
+    strategy = strategy_class(PrecomputedEmbeddings(vectors), seed=make_rng(seed))
+    pool = SklearnDataset(np.zeros((vectors.shape[0], 1)), target_labels=np.arange(1))
+    everything = np.arange(vectors.shape[0])
+    unlabeled = np.full(vectors.shape[0], LABEL_UNLABELED)
+    picked = strategy.query(None, pool, everything, np.empty(0, dtype=np.int64), unlabeled, n_samples)
+    return np.sort(picked).astype(np.int64)
+
+
+def zero_shot_initialization(
+    embeddings: Any, label_embeddings: Any, n_samples: int = 10, seed: Seed = None
+) -> np.ndarray:
+    """Choose documents close to each class's name or description, class after class, with no labels.
+
+    Each document is matched to the class whose embedding is most similar (cosine); then, in turns over the
+    classes (in random order each turn), every class takes its best-matching document not taken yet. When no
+    document is matched to a class, it takes the document most similar to it among those left. With
+    ``n_samples >= number of classes`` the batch thus holds a candidate for every class.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (n_documents, dim)
+        One vector per pool document.
+    label_embeddings : array-like of shape (num_classes, dim)
+        One vector per class, from the same encoder: of the class's name, or better of a short description
+        (``"a question about a card payment that was declined"``).
+    n_samples : int
+        How many documents to choose.
+    seed : None, int or numpy.random.Generator
+        Orders the classes within each turn.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Sorted indices.
+
+    Examples
+    --------
+    >>> docs = np.array([[1.0, 0.1], [0.9, 0.0], [0.1, 1.0], [0.0, 0.8]])
+    >>> labels = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> zero_shot_initialization(docs, labels, 2, seed=0).tolist()  # the best match (cosine) of each class
+    [1, 3]
+    """
+    from activetext.query_strategies.embeddings import unit_rows
+
+    vectors = unit_rows(_check_embeddings(embeddings, name="embeddings"))
+    label_vectors = unit_rows(_check_embeddings(label_embeddings, name="label_embeddings"))
+    if label_vectors.shape[1] != vectors.shape[1]:
+        raise InvalidArgumentError(
+            f"label_embeddings must have the dimension of embeddings ({vectors.shape[1]}), got {label_vectors.shape[1]}"
+        )
+    n_samples = _check_n_samples(n_samples, vectors.shape[0])
+    rng = make_rng(seed)
+    similarity = vectors @ label_vectors.T  # (documents, classes)
+    matched = similarity.argmax(axis=1)
+    rankings = [np.argsort(-similarity[:, c], kind="stable") for c in range(label_vectors.shape[0])]
+    taken = np.zeros(vectors.shape[0], dtype=bool)
+    picked: list[int] = []
+    while len(picked) < n_samples:
+        for c in rng.permutation(label_vectors.shape[0]):
+            ranking = rankings[c]
+            free = ranking[~taken[ranking]]
+            own = free[matched[free] == c]
+            choice = int(own[0]) if own.size else int(free[0])
+            taken[choice] = True
+            picked.append(choice)
+            if len(picked) == n_samples:
+                break
+    return np.sort(np.asarray(picked, dtype=np.int64))
+
+
+def _check_embeddings(embeddings: Any, *, name: str) -> np.ndarray:
+    vectors = np.asarray(embeddings, dtype=np.float64)
+    if vectors.ndim != 2 or vectors.shape[0] == 0 or vectors.shape[1] == 0:
+        raise InvalidArgumentError(
+            f"{name} must be a non-empty 2-d array (one row per item), got shape {vectors.shape}"
+        )
+    if not np.all(np.isfinite(vectors)):
+        raise InvalidArgumentError(f"{name} must hold finite numbers, got NaN or infinite values")
+    return vectors
 
 
 def _groups(y: Any) -> np.ndarray:
