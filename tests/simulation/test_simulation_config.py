@@ -185,3 +185,9 @@ def test_random_sampling_is_always_the_lower_reference(tmp_path, topics_csv):
         ("breaking-ties", 1),
     ]
     assert len({run.key for run in runs}) == len(runs)
+
+
+def test_a_diverse_cold_start_needs_prepared_vectors(tmp_path, topics_csv):
+    error = plan_error(tmp_path, 'initialization = "diverse"\n' + MINIMAL + '[[classifiers]]\ntype = "kimcnn"\n')
+    assert (error.key, error.line) == ("initialization", 1)
+    assert "kimcnn" in str(error)

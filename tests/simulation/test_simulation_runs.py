@@ -256,3 +256,13 @@ def test_a_worker_that_dies_fails_only_as_a_recorded_run(config):
     result = _result_or_worker_failure(future, spec)
     assert (result.key, result.status, result.rows) == (spec.key, "error", [])
     assert "terminated abruptly" in result.error
+
+
+def test_a_diverse_cold_start_runs_on_the_prepared_vectors(tmp_path, topics_csv):
+    text = PROTOCOL.replace("seeds = 2", 'seeds = 1\ninitialization = "diverse"')
+    summary = simulate(load_config(write_config(tmp_path, text)), tmp_path / "results", workers=1)
+    assert summary.failed == []
+    active = summary.table[summary.table.kind == "active"]
+    assert set(active.initialization) == {"diverse"}
+    # the same label-free initial set for every strategy of a seed: the same first model
+    assert active[active.step == 0].accuracy.nunique() == 1

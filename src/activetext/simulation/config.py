@@ -13,7 +13,7 @@ Example::
     initial_size = 25
     batch_size = 25
     iterations = 20                   # or budget = 525 (total labels, the initial ones included)
-    initialization = "random"         # "random", "stratified" or "balanced"
+    initialization = "random"         # "random", "stratified", "balanced" or "diverse" (cold start)
     strategies = ["random", "breaking-ties", { type = "greedy-coreset" }]
     stopping_criteria = ["kappa-average", { type = "max-labels", max_labels = 300 }]
 
@@ -54,8 +54,9 @@ __all__ = [
     "parse_config",
 ]
 
-INITIALIZATIONS = ("random", "stratified", "balanced")
-"""The initialization strategies a configuration may name."""
+INITIALIZATIONS = ("random", "stratified", "balanced", "diverse")
+"""The initialization strategies a configuration may name (``diverse``: TypiClust on the prepared vectors, no
+labels needed; see :func:`activetext.initialization.diverse_initialization`)."""
 
 _TOP_LEVEL_KEYS = frozenset(
     {
@@ -159,7 +160,7 @@ class SimulationConfig:
     initial_size, batch_size, budget : int
         Initial labels, labels per query, total labels at the end (initial ones included).
     initialization : str
-        One of ``"random"``, ``"stratified"`` and ``"balanced"``.
+        One of ``"random"``, ``"stratified"``, ``"balanced"`` and ``"diverse"``.
     stop_set_size : int
         Pool documents the stopping criteria look at (a fixed, seeded sample).
     name : str

@@ -67,6 +67,12 @@ def plan_runs(config: SimulationConfig, cache_dir: str | Path) -> list[RunSpec]:
     shapes = {spec.name: _check_dataset(config, i, spec) for i, spec in enumerate(config.datasets)}
     for i, classifier in enumerate(config.classifiers):
         _check_classifier(config, i, classifier)
+        if config.initialization == "diverse" and CLASSIFIER_TYPES[classifier.type].features is Features.TEXT:
+            raise config.error(
+                "initialization",
+                f"initialization 'diverse' clusters the prepared vectors, which classifier {classifier.name!r} "
+                f"({classifier.type}) does not have; use it with tfidf-* or frozen-encoder classifiers",
+            )
     for i, criterion in enumerate(config.stopping_criteria):
         _check_criterion(config, i, criterion)
     for dataset in config.datasets:

@@ -237,7 +237,7 @@ def _simulate(spec: RunSpec, key: str, on_step: StepCallback | None) -> list[dic
     ]
     rng = np.random.default_rng(spec.seed)
     stop_set = np.sort(rng.choice(len(train), min(spec.stop_set_size, len(train)), replace=False))
-    initial = _initial_indices(spec, train)
+    initial = _initial_indices(spec, train, data.vectors)
 
     rows: list[dict[str, Any]] = []
 
@@ -270,9 +270,16 @@ def _simulate(spec: RunSpec, key: str, on_step: StepCallback | None) -> list[dic
     return rows
 
 
-def _initial_indices(spec: RunSpec, train: Any) -> np.ndarray:
-    from activetext.initialization import balanced_initialization, random_initialization, stratified_initialization
+def _initial_indices(spec: RunSpec, train: Any, vectors: np.ndarray | None) -> np.ndarray:
+    from activetext.initialization import (
+        balanced_initialization,
+        diverse_initialization,
+        random_initialization,
+        stratified_initialization,
+    )
 
+    if spec.initialization == "diverse":
+        return diverse_initialization(vectors, spec.initial_size, seed=spec.seed)
     if spec.initialization == "random":
         return random_initialization(train, spec.initial_size, seed=spec.seed)
     if spec.initialization == "stratified":
