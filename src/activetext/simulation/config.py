@@ -446,13 +446,17 @@ def _error(key: str, message: str, lines: dict[str, int], source: Path | None) -
     return InvalidConfigurationError(f"{where}: {message}", key=key, line=line)
 
 
+_LAST_PART = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
+
+
 def _line_of(key: str, lines: dict[str, int]) -> int | None:
-    """The line of ``key``, or of the nearest enclosing key that has one."""
-    while key:
-        if key in lines:
-            return lines[key]
-        key = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", key) if re.search(r"(\.[^.\[\]]+|\[\d+\])$", key) else ""
-    return None
+    """The line of ``key``, or of the nearest enclosing key that has one (``a[1].b`` -> ``a[1]`` -> ``a``)."""
+    while key not in lines:
+        parent = _LAST_PART.sub("", key)
+        if parent == key:
+            return None
+        key = parent
+    return lines[key]
 
 
 _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]\s*(#.*)?$")
