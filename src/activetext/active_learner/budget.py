@@ -1,0 +1,227 @@
+"""Budget managers for stream-based selective sampling: label this document or let it pass?
+
+In a stream, documents arrive one by one and each must be decided on at once, under a labeling budget: the
+share of documents that may be labeled. A budget manager turns each document's *utility* (how useful its label
+would be, in [0, 1]; for example the model's uncertainty ``1 - max probability``) into a yes or no, keeping the
+spending at the budget. Spending is measured over a sliding window of the most recent decisions, so memory stays
+bounded however long the stream is.
+
+* :class:`FixedFraction` labels the documents whose utility is in the top ``budget`` share of the recent ones.
+* :class:`VariableUncertainty` (Zliobaite et al., 2014) labels a document when the model's confidence is below a
+  threshold that falls after each label and rises after each pass, so it adapts to the model's confidence level.
+* :class:`Split` (Zliobaite et al., 2014) spends part of its decisions on random labeling, which keeps finding
+  the places where a confident model is wrong, and the rest as :class:`VariableUncertainty`.
+
+Reference: I. Zliobaite, A. Bifet, B. Pfahringer and G. Holmes, "Active learning with drifting streaming data",
+IEEE Transactions on Neural Networks and Learning Systems 25(1), 2014.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from activetext.exceptions import InvalidArgumentError
+from activetext.utils.random import Seed, make_rng
+from activetext.utils.validation import check_positive_int
+
+__all__ = ["BudgetManager", "FixedFraction", "Split", "VariableUncertainty"]
+
+
+def check_budget(budget: Any) -> float:
+    """Return ``budget`` as a float after checking it lies in (0, 1]."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.floating)) or not 0 < budget <= 1:
+        raise InvalidArgumentError(f"budget must be a share of documents in (0, 1], got {budget!r}")
+    return float(budget)
+
+
+def _check_fraction(value: Any, *, name: str, low_open: bool = False) -> float:
+    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+    if not ok or not (0 < value < 1 if low_open else 0 <= value <= 1):
+        interval = "(0, 1)" if low_open else "[0, 1]"
+        raise InvalidArgumentError(f"{name} must be a number in {interval}, got {value!r}")
+    return float(value)
+
+
+class BudgetManager(ABC):
+    """Decides, document by document, whether to ask for a label, spending at most ``budget`` of the documents.
+
+    Parameters
+    ----------
+    budget : float
+        The share of documents that may be labeled, in (0, 1].
+    window : int
+        Spending is the number of labels among the last ``window`` decisions, divided by ``window``; a label is
+        allowed while it is below ``budget``.
+    """
+
+    def __init__(self, budget: float, window: int = 1000):
+        self.budget = check_budget(budget)
+        self.window = check_positive_int(window, name="window")
+        self._recent: deque[bool] = deque(maxlen=self.window)
+        self.n_seen = 0
+        self.n_queried = 0
+
+    @property
+    def spending(self) -> float:
+        """Labels among the last ``window`` decisions, divided by ``window`` (Zliobaite et al.'s estimate)."""
+        return sum(self._recent) / self.window
+
+    def decide(self, utilities: Any) -> np.ndarray:
+        """Decide, in order, for each document of a batch whether to ask for its label.
+
+        Parameters
+        ----------
+        utilities : array-like of float in [0, 1]
+            One utility per document, in stream order (higher: the label is worth more).
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            True where the document's label should be asked for.
+
+        Raises
+        ------
+        InvalidArgumentError
+            If ``utilities`` is not a one-dimensional array of numbers in [0, 1]; the manager is then unchanged.
+        """
+        values = np.asarray(utilities, dtype=np.float64) if _is_numeric(utilities) else None
+        if values is None or values.ndim != 1 or not np.all(np.isfinite(values)) or np.any((values < 0) | (values > 1)):
+            raise InvalidArgumentError(
+                f"utilities must be a one-dimensional array of numbers in [0, 1], got {_preview(utilities)}"
+            )
+        decisions = np.zeros(values.size, dtype=bool)
+        for i, utility in enumerate(values.tolist()):
+            within = self.budget >= 1.0 or self.spending < self.budget
+            decisions[i] = self._decide_one(utility, within)
+            self._recent.append(bool(decisions[i]))
+            self.n_seen += 1
+            self.n_queried += int(decisions[i])
+        return decisions
+
+    @abstractmethod
+    def _decide_one(self, utility: float, within_budget: bool) -> bool:
+        """Decide for one document and update the manager's own state."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(budget={self.budget}, window={self.window})"
+
+
+def _is_numeric(values: Any) -> bool:
+    try:
+        return np.asarray(values).dtype.kind in "iuf"
+    except (TypeError, ValueError):
+        return False
+
+
+def _preview(values: Any) -> str:
+    text = repr(values)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class FixedFraction(BudgetManager):
+    """Label the documents whose utility is among the top ``budget`` share of the recent documents.
+
+    A document is labeled when the budget allows and its utility is at least the ``1 - budget`` quantile of the
+    utilities of the last ``window`` documents (itself included), so the spending tracks the budget whatever the
+    scale of the utilities.
+
+    Parameters
+    ----------
+    budget : float
+        The share of documents that may be labeled, in (0, 1].
+    window : int
+        Documents remembered for the quantile and the spending.
+
+    Examples
+    --------
+    >>> manager = FixedFraction(budget=0.5, window=4)
+    >>> manager.decide([0.1, 0.9, 0.2, 0.8]).tolist()  # 2 labels of a window of 4 spend the budget
+    [True, True, False, False]
+    """
+
+    def __init__(self, budget: float, window: int = 1000):
+        super().__init__(budget, window)
+        self._utilities: deque[float] = deque(maxlen=self.window)
+
+    def _decide_one(self, utility: float, within_budget: bool) -> bool:
+        self._utilities.append(utility)
+        threshold = float(np.quantile(np.fromiter(self._utilities, dtype=np.float64), 1.0 - self.budget))
+        return within_budget and utility >= threshold
+
+
+class VariableUncertainty(BudgetManager):
+    """Label a document when the model's confidence is below a threshold that adapts (Zliobaite et al., 2014).
+
+    The confidence of a document is ``1 - utility``. While the budget allows, a document whose confidence is
+    below the threshold is labeled and the threshold shrinks by the factor ``1 - step`` (ask less); otherwise the
+    threshold grows by ``1 + step`` (ask more), up to 1. The threshold starts at 1.
+
+    Parameters
+    ----------
+    budget : float
+        The share of documents that may be labeled, in (0, 1].
+    step : float
+        The relative adjustment of the threshold, in (0, 1) (0.01 in the paper).
+    window : int
+        Decisions remembered for the spending.
+
+    Examples
+    --------
+    >>> manager = VariableUncertainty(budget=1.0, step=0.5)
+    >>> manager.decide([0.6, 0.6, 0.6]).tolist()  # confidence 0.4: below 1, then below 0.5, then not below 0.25
+    [True, True, False]
+    >>> manager.threshold
+    0.375
+    """
+
+    def __init__(self, budget: float, step: float = 0.01, window: int = 1000):
+        super().__init__(budget, window)
+        self.step = _check_fraction(step, name="step", low_open=True)
+        self.threshold = 1.0
+
+    def _decide_one(self, utility: float, within_budget: bool) -> bool:
+        if not within_budget:
+            return False
+        if 1.0 - utility < self.threshold:
+            self.threshold *= 1.0 - self.step
+            return True
+        self.threshold = min(1.0, self.threshold * (1.0 + self.step))
+        return False
+
+
+class Split(VariableUncertainty):
+    """Spend a share of the decisions on random labeling, the rest on variable uncertainty (Zliobaite et al., 2014).
+
+    For each document, with probability ``random_share`` it is labeled at random with probability ``budget``
+    (while the budget allows); otherwise :class:`VariableUncertainty` decides. The random labels keep sampling
+    the whole stream, so a model that is confidently wrong somewhere still gets labels there (useful under drift).
+
+    Parameters
+    ----------
+    budget : float
+        The share of documents that may be labeled, in (0, 1].
+    random_share : float
+        The share of decisions made at random, in [0, 1] (0.2 in the paper).
+    step : float
+        The threshold adjustment of the variable-uncertainty part, in (0, 1).
+    window : int
+        Decisions remembered for the spending.
+    seed : None, int or numpy.random.Generator
+        Source of the random decisions.
+    """
+
+    def __init__(
+        self, budget: float, random_share: float = 0.2, step: float = 0.01, window: int = 1000, seed: Seed = None
+    ):
+        super().__init__(budget, step, window)
+        self.random_share = _check_fraction(random_share, name="random_share")
+        self._rng = make_rng(seed)
+
+    def _decide_one(self, utility: float, within_budget: bool) -> bool:
+        if self._rng.random() < self.random_share:
+            return within_budget and bool(self._rng.random() < self.budget)
+        return super()._decide_one(utility, within_budget)
