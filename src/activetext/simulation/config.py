@@ -146,6 +146,15 @@ class ComponentSpec:
     def __hash__(self) -> int:
         return hash((self.name, self.type, json.dumps(self.options, sort_keys=True, default=str)))
 
+    @classmethod
+    def of(cls, entry: str | dict[str, Any]) -> ComponentSpec:
+        """The spec of a nested entry (a wrapper's ``base``): a type name, or a table with ``type`` and options."""
+        if isinstance(entry, str):
+            return cls(name=entry, type=entry)
+        kind = str(entry.get("type"))
+        options = {k: v for k, v in entry.items() if k not in ("type", "name")}
+        return cls(name=str(entry.get("name", kind)), type=kind, options=options)
+
 
 @dataclass(frozen=True)
 class SimulationConfig:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -112,7 +113,7 @@ def simulate(
     store = ResultStore(output)
     done = store.completed_keys()
     pending = [run for run in runs if run.key not in done]
-    started_at = environment()["written_at"]
+    started_at = datetime.now(timezone.utc).isoformat()
     for spec in {(run.dataset, run.classifier): run for run in pending}.values():
         prepare_features(spec.dataset, spec.classifier, store.cache_folder, progress.preparing if progress else None)
     if progress is not None:

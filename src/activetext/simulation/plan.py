@@ -199,9 +199,7 @@ def _check_strategy(
 ) -> None:
     key = f"strategies[{index}]"
     if isinstance(spec, (str, dict)):  # the base of a wrapper
-        kind = spec if isinstance(spec, str) else spec.get("type")
-        options = {} if isinstance(spec, str) else {k: v for k, v in spec.items() if k not in ("type", "name")}
-        spec = ComponentSpec(name=str(kind), type=str(kind), options=options)
+        spec = ComponentSpec.of(spec)
     if spec.type not in STRATEGY_TYPES:
         raise config.error(key, f"unknown query strategy {spec.type!r}; expected one of {sorted(STRATEGY_TYPES)}")
     strategy_type = STRATEGY_TYPES[spec.type]

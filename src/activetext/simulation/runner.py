@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import sys
 import time
 import traceback
 import warnings
@@ -170,8 +171,6 @@ class _thread_limit:
     def __enter__(self) -> None:
         if self.threads is None:
             return
-        import sys
-
         from threadpoolctl import threadpool_limits
 
         self._limiter = threadpool_limits(self.threads)
@@ -184,8 +183,6 @@ class _thread_limit:
         if self._limiter is not None:
             self._limiter.unregister()
         if self._torch_threads is not None:
-            import sys
-
             sys.modules["torch"].set_num_threads(self._torch_threads)
 
 
@@ -223,10 +220,8 @@ def _simulate(spec: RunSpec, key: str, on_step: StepCallback | None) -> list[dic
     embeddings = PrecomputedEmbeddings(data.vectors) if data.vectors is not None else ClassifierEmbeddings()
 
     def build_base(entry: Any) -> Any:
-        kind, base_options = (entry, {}) if isinstance(entry, str) else (entry["type"], dict(entry))
-        base_options.pop("type", None)
-        base_options.pop("name", None)
-        return STRATEGY_TYPES[kind].build(base_options, spec.seed, context)
+        base = ComponentSpec.of(entry)
+        return STRATEGY_TYPES[base.type].build(base.options, spec.seed, context)
 
     context = StrategyContext(embeddings, factory, build_base)
     strategy = STRATEGY_TYPES[spec.strategy.type].build(spec.strategy.options, spec.seed, context)
