@@ -217,6 +217,85 @@ def report(
     console.print(f"wrote {built.markdown} and {built.html}")
 
 
+@app.command()
+def serve(
+    folder: Annotated[
+        Path | None, typer.Argument(help="The project folder, created on the first start (activetext-project).")
+    ] = None,
+    texts: Annotated[
+        Path | None, typer.Option(help="CSV, JSONL or Parquet file of the documents (first start only).")
+    ] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option("--label", help="A label, NAME or NAME=DESCRIPTION; repeat for each (first start only)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="A TOML project file ([project] and [labels]); options given here win.")
+    ] = None,
+    text_column: Annotated[str | None, typer.Option(help="The column holding the text (default: text).")] = None,
+    id_column: Annotated[str | None, typer.Option(help="A column of unique document ids.")] = None,
+    name: Annotated[str | None, typer.Option(help="The project's name, shown on the page.")] = None,
+    classifier: Annotated[
+        str | None, typer.Option(help="auto (frozen encoder if installed, else tfidf), tfidf or encoder.")
+    ] = None,
+    strategy: Annotated[
+        str | None, typer.Option(help="breaking-ties (default), least-confidence, prediction-entropy or random.")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Documents queried per round and annotator (20).")] = None,
+    annotations_per_document: Annotated[
+        int | None, typer.Option(help="1, or 2 or more for double annotation with agreement.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the cold-start sample, stop set and strategy.")] = None,
+    annotator: Annotated[
+        list[str] | None, typer.Option("--annotator", help="Add an annotator and print their token; repeatable.")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; 127.0.0.1 admits this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
+    max_upload_mb: Annotated[float, typer.Option(min=0.001, help="Largest import upload, in MiB.")] = 50.0,
+) -> None:
+    """Start the labeling app: create the project on the first start, resume it on every later one."""
+    try:
+        from activetext.app.cli_support import prepare_project
+        from activetext.app.server import RunningServer
+    except ImportError as error:
+        message = f'activetext serve needs the app extra: pip install "activetext[app]" ({error})'
+        raise MissingDependencyError(message) from error
+    from activetext.exceptions import ActiveTextError
+
+    console = Console()
+    options = {
+        "texts": texts,
+        "labels": label,
+        "text_column": text_column,
+        "id_column": id_column,
+        "name": name,
+        "classifier": classifier,
+        "strategy": strategy,
+        "batch_size": batch_size,
+        "annotations_per_document": annotations_per_document,
+        "seed": seed,
+    }
+    try:
+        created, tokens = prepare_project(folder, config, options, annotator or [])
+        server = RunningServer(created, host=host, port=port, upload_limit=int(max_upload_mb * (1 << 20)))
+    except ActiveTextError as error:
+        console.print(f"[red]error:[/] {error}", soft_wrap=True)
+        raise typer.Exit(2) from error
+    settings = server.storage.settings
+    console.print(
+        f"[bold]activetext serve[/]: project {settings.name!r} in {created} ({server.storage.document_count()} "
+        f"documents, classifier {settings.classifier}, strategy {settings.strategy})",
+        soft_wrap=True,
+    )
+    for person, token in tokens.items():
+        console.print(f"annotator {person}: {server.url}#token={token}", soft_wrap=True)
+    console.print(f"admin token in {created / 'admin-token'}", soft_wrap=True)
+    console.print(f"listening on {server.url} (open {server.url}#token={server.admin_token})", soft_wrap=True)
+    console.print("stop with Ctrl-C; every acknowledged label is already saved", soft_wrap=True)
+    sys.stdout.flush()
+    server.run()
+
+
 def main() -> None:
     """Entry point of the ``activetext`` command."""
     try:
