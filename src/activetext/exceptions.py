@@ -22,7 +22,10 @@ __all__ = [
     "NotInitializedError",
     "NoPendingQueryError",
     "LabelCountMismatchError",
+    "UnknownRequestError",
+    "EmptyStreamError",
     "QueryError",
+    "SynthesisError",
     "PoolExhaustedException",
     "EmptyPoolException",
     "MissingCapabilityError",
@@ -103,6 +106,14 @@ class LabelCountMismatchError(LabelShapeError):
     """``update`` got a different number of labels than the pending query returned."""
 
 
+class UnknownRequestError(InvalidArgumentError):
+    """A label arrived for a stream document the learner never asked about (or whose label it already has)."""
+
+
+class EmptyStreamError(ActiveTextError, ValueError):
+    """A stream yielded no documents (it was empty, or already exhausted by an earlier pass)."""
+
+
 # --- querying -----------------------------------------------------------------------------------------------
 
 
@@ -116,6 +127,24 @@ class PoolExhaustedException(QueryError):
 
 class EmptyPoolException(QueryError):
     """The unlabeled pool is empty: there is nothing left to query."""
+
+
+class SynthesisError(QueryError):
+    """A candidate generator of query synthesis returned nothing usable: no candidates, values that are not
+    texts, or only texts that are already known.
+
+    Attributes
+    ----------
+    generator : str
+        A description of the generator (its ``repr``).
+    returned : object
+        What the generator returned (a short preview for long lists).
+    """
+
+    def __init__(self, message: str, *, generator: str = "", returned: object = None):
+        super().__init__(message)
+        self.generator = generator
+        self.returned = returned
 
 
 class MissingCapabilityError(ActiveTextError, TypeError):

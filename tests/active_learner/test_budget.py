@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from activetext.active_learner.budget import FixedFraction, Split, VariableUncertainty
-from activetext.exceptions import InvalidArgumentError
+from activetext.active_learner.budget import DensityAware, FixedFraction, Split, VariableUncertainty
+from activetext.exceptions import InvalidArgumentError, LabelCountMismatchError
 
 
 def test_fixed_fraction_by_hand():
@@ -82,3 +83,47 @@ def test_bad_utilities_are_refused_and_leave_the_manager_unchanged(utilities):
 def test_bad_parameters_are_refused_naming_them(make, words):
     with pytest.raises(InvalidArgumentError, match=words):
         make()
+
+
+def test_density_aware_by_hand():
+    manager = DensityAware(budget=1.0, step=0.5, density_window=3)
+    points = np.array([[0.0], [10.0], [0.5], [30.0], [29.0]])
+    # 0: nothing remembered yet; 10: closer to 0 than 0's neighbour (none); 0.5: closer to 0 than 10 is;
+    # 30: farther from each remembered point than its nearest neighbour; 29: closer to 30 than 30's (20 away)
+    assert manager.decide([1.0] * 5, features=points).tolist() == [False, True, True, False, True]
+    # the window of 3 keeps 0.5, 30 and 29 (in slots 2, 0, 1) with their nearest-neighbour distances
+    assert manager._window.ravel().tolist() == [30.0, 29.0, 0.5] and manager._nearest.tolist() == [1.0, 1.0, 0.5]
+
+
+def test_density_aware_rarely_spends_labels_on_isolated_documents():
+    rng = np.random.default_rng(0)
+    is_outlier = np.zeros(10_000, dtype=bool)
+    is_outlier[rng.choice(10_000, 100, replace=False)] = True  # 1% isolated documents, far from everything
+    points = rng.normal(size=(10_000, 5))
+    points[is_outlier] *= 100
+    manager = DensityAware(1.0, density_window=100)  # a budget that never binds shows the density filter alone
+    decisions = manager.decide(np.ones(10_000), features=points)
+    assert decisions[is_outlier].mean() < decisions[~is_outlier].mean() / 3
+    sparse = DensityAware(1.0, density_window=100).decide(np.ones(2000), features=sp.csr_matrix(points[:2000]))
+    assert np.array_equal(sparse, decisions[:2000])  # sparse features give the same decisions
+
+
+@pytest.mark.parametrize(
+    ("features", "error", "words"),
+    [
+        (None, InvalidArgumentError, "features must be given"),
+        (np.ones((3, 2)), LabelCountMismatchError, "one row per utility"),
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), InvalidArgumentError, "finite"),
+        (np.ones((2, 3)), InvalidArgumentError, "2 columns"),
+        ([["a", "b"], ["c", "d"]], InvalidArgumentError, "numeric"),
+    ],
+    ids=["missing", "row-count", "nan", "width", "text"],
+)
+def test_density_aware_refuses_bad_features_and_stays_unchanged(features, error, words):
+    manager = DensityAware(0.5)
+    manager.decide([0.5, 0.5], features=np.eye(2))
+    before = (manager.threshold, manager.n_seen, list(manager._recent), manager._nearest.tolist(), manager._n_observed)
+    with pytest.raises(error, match=words):
+        manager.decide([0.5, 0.5], features=features)
+    after = (manager.threshold, manager.n_seen, list(manager._recent), manager._nearest.tolist(), manager._n_observed)
+    assert after == before

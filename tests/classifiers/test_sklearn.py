@@ -610,3 +610,55 @@ def test_no_warning_for_ordinary_fit(train):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SklearnClassifier(LogisticRegression()).fit(train)
+
+
+# --- incremental learning -------------------------------------------------------------------------------------
+
+
+def test_partial_fit_matches_the_estimators_own_partial_fit():
+    from sklearn.linear_model import SGDClassifier
+
+    from activetext.classifiers.capabilities import supports_partial_fit
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3))
+    y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 1).astype(np.int64)
+    clf = SklearnClassifier(SGDClassifier(loss="log_loss", random_state=0), num_classes=3)
+    reference = SGDClassifier(loss="log_loss", random_state=0)
+    assert supports_partial_fit(clf)
+    for start in (0, 20, 40):
+        chunk = slice(start, start + 20)
+        clf.partial_fit(SklearnDataset(x[chunk], y[chunk], target_labels=np.arange(3)))
+        reference.partial_fit(x[chunk], y[chunk], classes=np.arange(3))
+    assert np.allclose(clf.models_[0].coef_, reference.coef_)
+    assert np.array_equal(clf.predict(x), reference.predict(x))
+
+
+def test_partial_fit_learns_each_label_of_multi_label_data():
+    from sklearn.naive_bayes import BernoulliNB
+
+    x = np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 5, dtype=float)
+    y = sp.csr_matrix(x.astype(np.int64))  # label j is present exactly when feature j is
+    clf = SklearnClassifier(BernoulliNB(), num_classes=2)
+    clf.partial_fit(SklearnDataset(x[:8], y[:8]))
+    clf.partial_fit(SklearnDataset(x[8:], y[8:]))
+    assert (clf.predict(x).toarray() == x).all()
+
+
+def test_partial_fit_is_refused_clearly_and_a_failed_update_keeps_the_model():
+    from sklearn.linear_model import SGDClassifier
+
+    from activetext.exceptions import MissingCapabilityError
+
+    with pytest.raises(MissingCapabilityError, match="LinearSVC"):
+        SklearnClassifier(LinearSVC()).partial_fit(SklearnDataset(np.eye(2), [0, 1]))
+    clf = SklearnClassifier(SGDClassifier(random_state=0))
+    clf.partial_fit(SklearnDataset(np.eye(2), [0, 1]))
+    coef = clf.models_[0].coef_.copy()
+    with pytest.raises(LabelShapeError, match="num_classes=3"):
+        clf.partial_fit(SklearnDataset(np.eye(3)[:, :2], [0, 1, 2]))
+    with pytest.raises(ValueError):  # scikit-learn refuses a different number of features
+        clf.partial_fit(SklearnDataset(np.eye(3), [0, 1, 1]))
+    assert np.array_equal(clf.models_[0].coef_, coef)
+    with pytest.raises(InvalidArgumentError, match="balanced"):
+        SklearnClassifier(SGDClassifier(), class_weight="balanced").partial_fit(SklearnDataset(np.eye(2), [0, 1]))

@@ -11,9 +11,13 @@ bounded however long the stream is.
   threshold that falls after each label and rises after each pass, so it adapts to the model's confidence level.
 * :class:`Split` (Zliobaite et al., 2014) spends part of its decisions on random labeling, which keeps finding
   the places where a confident model is wrong, and the rest as :class:`VariableUncertainty`.
+* :class:`DensityAware` (Ienco et al., 2014) asks only about documents in dense regions of the recent stream
+  (documents that would be the nearest neighbour of some recent document), where a label teaches the model about
+  many documents, and lets :class:`VariableUncertainty` decide among those. It needs each document's features.
 
-Reference: I. Zliobaite, A. Bifet, B. Pfahringer and G. Holmes, "Active learning with drifting streaming data",
-IEEE Transactions on Neural Networks and Learning Systems 25(1), 2014.
+References: I. Zliobaite, A. Bifet, B. Pfahringer and G. Holmes, "Active learning with drifting streaming data",
+IEEE Transactions on Neural Networks and Learning Systems 25(1), 2014. D. Ienco, I. Zliobaite and B. Pfahringer,
+"High density-focused uncertainty sampling for active learning over evolving stream data", BigMine 2014.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from collections import deque
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.metrics.pairwise import euclidean_distances
 
-from activetext.exceptions import InvalidArgumentError
+from activetext.exceptions import InvalidArgumentError, LabelCountMismatchError
 from activetext.utils.random import Seed, make_rng
 from activetext.utils.validation import check_positive_int
 
-__all__ = ["BudgetManager", "FixedFraction", "Split", "VariableUncertainty"]
+__all__ = ["BudgetManager", "DensityAware", "FixedFraction", "Split", "VariableUncertainty"]
 
 
 def check_budget(budget: Any) -> float:
@@ -58,6 +64,9 @@ class BudgetManager(ABC):
         allowed while it is below ``budget``.
     """
 
+    requires_features: bool = False
+    """Whether :meth:`decide` needs the documents' features (``features=``) besides their utilities."""
+
     def __init__(self, budget: float, window: int = 1000):
         self.budget = check_budget(budget)
         self.window = check_positive_int(window, name="window")
@@ -70,13 +79,15 @@ class BudgetManager(ABC):
         """Labels among the last ``window`` decisions, divided by ``window`` (Zliobaite et al.'s estimate)."""
         return sum(self._recent) / self.window
 
-    def decide(self, utilities: Any) -> np.ndarray:
+    def decide(self, utilities: Any, features: Any = None) -> np.ndarray:
         """Decide, in order, for each document of a batch whether to ask for its label.
 
         Parameters
         ----------
         utilities : array-like of float in [0, 1]
             One utility per document, in stream order (higher: the label is worth more).
+        features : numpy.ndarray or scipy.sparse matrix, optional
+            One row per document; needed by managers with ``requires_features`` (ignored by the others).
 
         Returns
         -------
@@ -86,25 +97,31 @@ class BudgetManager(ABC):
         Raises
         ------
         InvalidArgumentError
-            If ``utilities`` is not a one-dimensional array of numbers in [0, 1]; the manager is then unchanged.
+            If ``utilities`` is not a one-dimensional array of numbers in [0, 1], or ``features`` are missing or
+            malformed where needed; the manager is then unchanged.
         """
         values = np.asarray(utilities, dtype=np.float64) if _is_numeric(utilities) else None
         if values is None or values.ndim != 1 or not np.all(np.isfinite(values)) or np.any((values < 0) | (values > 1)):
             raise InvalidArgumentError(
                 f"utilities must be a one-dimensional array of numbers in [0, 1], got {_preview(utilities)}"
             )
+        rows = self._check_features(features, values.size)
         decisions = np.zeros(values.size, dtype=bool)
         for i, utility in enumerate(values.tolist()):
             within = self.budget >= 1.0 or self.spending < self.budget
-            decisions[i] = self._decide_one(utility, within)
+            decisions[i] = self._decide_one(utility, within, None if rows is None else rows[i])
             self._recent.append(bool(decisions[i]))
             self.n_seen += 1
             self.n_queried += int(decisions[i])
         return decisions
 
+    def _check_features(self, features: Any, n_documents: int) -> Any:
+        """Return the rows :meth:`_decide_one` receives (None for managers that do not read features)."""
+        return None
+
     @abstractmethod
-    def _decide_one(self, utility: float, within_budget: bool) -> bool:
-        """Decide for one document and update the manager's own state."""
+    def _decide_one(self, utility: float, within_budget: bool, row: Any) -> bool:
+        """Decide for one document (``row``: its features, or None) and update the manager's own state."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(budget={self.budget}, window={self.window})"
@@ -147,7 +164,7 @@ class FixedFraction(BudgetManager):
         super().__init__(budget, window)
         self._utilities: deque[float] = deque(maxlen=self.window)
 
-    def _decide_one(self, utility: float, within_budget: bool) -> bool:
+    def _decide_one(self, utility: float, within_budget: bool, row: Any) -> bool:
         self._utilities.append(utility)
         threshold = float(np.quantile(np.fromiter(self._utilities, dtype=np.float64), 1.0 - self.budget))
         return within_budget and utility >= threshold
@@ -183,7 +200,7 @@ class VariableUncertainty(BudgetManager):
         self.step = _check_fraction(step, name="step", low_open=True)
         self.threshold = 1.0
 
-    def _decide_one(self, utility: float, within_budget: bool) -> bool:
+    def _decide_one(self, utility: float, within_budget: bool, row: Any) -> bool:
         if not within_budget:
             return False
         if 1.0 - utility < self.threshold:
@@ -221,7 +238,106 @@ class Split(VariableUncertainty):
         self.random_share = _check_fraction(random_share, name="random_share")
         self._rng = make_rng(seed)
 
-    def _decide_one(self, utility: float, within_budget: bool) -> bool:
+    def _decide_one(self, utility: float, within_budget: bool, row: Any) -> bool:
         if self._rng.random() < self.random_share:
             return within_budget and bool(self._rng.random() < self.budget)
-        return super()._decide_one(utility, within_budget)
+        return super()._decide_one(utility, within_budget, row)
+
+
+class DensityAware(VariableUncertainty):
+    """Ask only about documents in dense regions of the recent stream (Ienco et al., 2014, DBALStream).
+
+    The manager remembers the features of the last ``density_window`` documents and, for each, the distance to its
+    nearest neighbour among them. A new document is in a dense region when it is closer to some remembered
+    document than that document's nearest neighbour (its *local density factor*, the number of such documents, is
+    positive). Only those documents are passed to :class:`VariableUncertainty`; the others are never labeled, so
+    the budget goes to documents that stand for many others rather than to outliers.
+
+    Parameters
+    ----------
+    budget : float
+        The share of documents that may be labeled, in (0, 1].
+    step : float
+        The threshold adjustment of the variable-uncertainty part, in (0, 1).
+    density_window : int
+        Recent documents remembered for the density (memory grows with it, not with the stream).
+    window : int
+        Decisions remembered for the spending.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> manager = DensityAware(budget=1.0, step=0.5)
+    >>> points = np.array([[0.0], [10.0], [0.5], [30.0]])  # 0.5 is closer to 0 than 0's neighbour 10; 30 is not
+    >>> manager.decide([1.0, 1.0, 1.0, 1.0], features=points).tolist()
+    [False, True, True, False]
+    """
+
+    requires_features = True
+
+    def __init__(self, budget: float, step: float = 0.01, density_window: int = 100, window: int = 1000):
+        super().__init__(budget, step, window)
+        self.density_window = check_positive_int(density_window, name="density_window")
+        self._window: np.ndarray | list[Any] | None = None  # remembered rows, one slot per document
+        self._nearest = np.full(self.density_window, np.inf)  # each remembered row's nearest-neighbour distance
+        self._n_observed = 0
+
+    def _check_features(self, features: Any, n_documents: int) -> Any:
+        if features is None:
+            raise InvalidArgumentError(
+                "features must be given to DensityAware.decide (one row per document, to measure density), got None"
+            )
+        if not sp.issparse(features):
+            if not _is_numeric(features) or np.ndim(features) != 2:
+                raise InvalidArgumentError(
+                    f"features must be a two-dimensional numeric array or sparse matrix, got {_preview(features)}"
+                )
+            features = np.asarray(features, dtype=np.float64)
+            if not np.all(np.isfinite(features)):
+                raise InvalidArgumentError("features must be finite, got NaN or infinite values")
+        else:
+            features = sp.csr_matrix(features, dtype=np.float64)
+        if features.shape[0] != n_documents:
+            raise LabelCountMismatchError(
+                f"features must have one row per utility ({n_documents}), got {features.shape[0]} rows"
+            )
+        width = None if self._window is None else self._window_width()
+        if width is not None and features.shape[1] != width:
+            raise InvalidArgumentError(
+                f"features must have {width} columns like the earlier documents, got {features.shape[1]}"
+            )
+        if self._window is not None and sp.issparse(features) != isinstance(self._window, list):
+            raise InvalidArgumentError("features must stay sparse, or stay dense, like the earlier documents")
+        return [features[i : i + 1] for i in range(n_documents)]
+
+    def _window_width(self) -> int:
+        return self._window[0].shape[1] if isinstance(self._window, list) else self._window.shape[1]
+
+    def _decide_one(self, utility: float, within_budget: bool, row: Any) -> bool:
+        dense = self._observe(row)
+        return dense and super()._decide_one(utility, within_budget, row)
+
+    def _observe(self, row: Any) -> bool:
+        """Add ``row`` to the window; return whether it lies in a dense region (local density factor > 0)."""
+        if self._window is None:
+            self._window = [] if sp.issparse(row) else np.zeros((self.density_window, row.shape[1]))
+        filled = min(self._n_observed, self.density_window)
+        slot = self._n_observed % self.density_window  # the oldest row's slot once the window is full
+        stays = np.arange(filled) != slot
+        dense, nearest = False, np.inf
+        if stays.any():
+            remembered = sp.vstack(self._window) if isinstance(self._window, list) else self._window[:filled]
+            distances = euclidean_distances(row, remembered)[0]
+            dense = bool(np.any(distances[stays] < self._nearest[:filled][stays]))
+            np.minimum(self._nearest[:filled], distances, out=self._nearest[:filled])
+            nearest = float(distances[stays].min())
+        if isinstance(self._window, list):
+            if filled < self.density_window:
+                self._window.append(row)
+            else:
+                self._window[slot] = row
+        else:
+            self._window[slot] = row.toarray() if sp.issparse(row) else row
+        self._nearest[slot] = nearest
+        self._n_observed += 1
+        return dense

@@ -15,8 +15,10 @@ __all__ = [
     "SupportsEmbeddings",
     "SupportsExpectedGradientLength",
     "SupportsGradientEmbeddings",
+    "SupportsPartialFit",
     "SupportsPosteriorSamples",
     "require",
+    "supports_partial_fit",
 ]
 
 
@@ -51,6 +53,24 @@ class SupportsExpectedGradientLength(Protocol):
     def expected_gradient_length(self, data: Any) -> np.ndarray:
         """Return ``(n_documents,)``: ``sum_c p(c|x) * ||grad loss(x, c)||`` over the model's parameters (or a
         documented subset)."""
+
+
+@runtime_checkable
+class SupportsPartialFit(Protocol):
+    """A classifier that learns incrementally: new labeled documents update the model without a full retraining.
+
+    ``can_partial_fit`` says whether this instance can (a wrapper may offer the method for some models only).
+    """
+
+    can_partial_fit: bool
+
+    def partial_fit(self, train: Any, weights: np.ndarray | None = None) -> Any:
+        """Update the model with the labeled dataset ``train`` (the first call fits from scratch); return self."""
+
+
+def supports_partial_fit(clf: Any) -> bool:
+    """Whether ``clf`` offers :class:`SupportsPartialFit` and can use it."""
+    return isinstance(clf, SupportsPartialFit) and bool(clf.can_partial_fit)
 
 
 def require(clf: Any, capability: type, *, needed_by: str) -> None:

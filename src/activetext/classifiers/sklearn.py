@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import enum
 import warnings
 from contextlib import AbstractContextManager, nullcontext
@@ -22,10 +23,7 @@ from sklearn.utils.validation import has_fit_parameter
 
 from activetext.classifiers.base import Classifier, check_training_data, rows_of
 from activetext.data.datasets import Dataset, SklearnDataset
-from activetext.exceptions import (
-    InvalidArgumentError,
-    LabelShapeError,
-)
+from activetext.exceptions import InvalidArgumentError, LabelShapeError, MissingCapabilityError
 from activetext.utils.chunking import DEFAULT_CHUNK_SIZE
 from activetext.utils.io import load_joblib
 from activetext.utils.validation import check_positive_int
@@ -220,6 +218,73 @@ class SklearnClassifier(Classifier):
         class_weights = np.array([lookup.get(int(label), 1.0) for label in classes])
         sample_weight = class_weights[np.searchsorted(classes, y)]
         return sample_weight if weights is None else sample_weight * weights
+
+    @property
+    def can_partial_fit(self) -> bool:
+        """Whether the estimator learns incrementally (has ``partial_fit``, like ``SGDClassifier``)."""
+        return callable(getattr(self.estimator, "partial_fit", None))
+
+    def partial_fit(self, train: Dataset, weights: np.ndarray | None = None) -> SklearnClassifier:
+        """Update the model with the labeled documents of ``train`` (the first call starts a fresh model).
+
+        Parameters
+        ----------
+        train : Dataset
+            Newly labeled documents; the label set (``num_classes``) must stay the same across calls.
+        weights : numpy.ndarray of shape (len(train),), optional
+            A non-negative weight per document (multiplied by ``class_weight`` when it is a dict).
+
+        Raises
+        ------
+        MissingCapabilityError
+            If the estimator has no ``partial_fit``.
+        LabelShapeError
+            If ``train`` has another label set or label type than the earlier calls.
+        """
+        if not self.can_partial_fit:
+            raise MissingCapabilityError(
+                f"partial_fit needs an estimator with partial_fit (SGDClassifier, MultinomialNB, ...), "
+                f"got {type(self.estimator).__name__}"
+            )
+        weights = check_training_data(self, train, weights)
+        num_classes = self.num_classes if self.num_classes is not None else train.num_classes
+        fitted = getattr(self, "models_", None)
+        if train.num_classes != num_classes or (
+            fitted is not None and (self.num_classes_ != num_classes or self.multi_label_ != train.is_multi_label)
+        ):
+            raise LabelShapeError(
+                f"train must keep the label set of the earlier partial_fit calls (num_classes={num_classes}, "
+                f"multi_label={getattr(self, 'multi_label_', train.is_multi_label)}), got "
+                f"num_classes={train.num_classes}, multi_label={train.is_multi_label}"
+            )
+        if self.class_weight == "balanced":
+            raise InvalidArgumentError(
+                "class_weight='balanced' needs all labels at once; partial_fit accepts None or a dict"
+            )
+        x = rows_of(train)
+        if train.is_multi_label:
+            targets = [(train.y.toarray()[:, label], np.arange(2)) for label in range(num_classes)]
+        else:
+            targets = [(train.y, np.arange(num_classes))]
+        models = fitted if fitted is not None else [clone(self.estimator) for _ in targets]
+        with _checked_features(train):
+            updated = [
+                self._partial_fit_one(model, x, y, classes, weights)
+                for model, (y, classes) in zip(models, targets, strict=True)
+            ]
+        self.models_ = updated
+        self.num_classes_ = num_classes
+        self.multi_label_ = train.is_multi_label
+        return self
+
+    def _partial_fit_one(
+        self, model: BaseEstimator, x: Any, y: np.ndarray, classes: np.ndarray, weights: np.ndarray | None
+    ) -> BaseEstimator:
+        model = clone(model) if not hasattr(model, "classes_") else copy.deepcopy(model)
+        labels, counts = np.unique(y, return_counts=True)
+        sample_weight = self._sample_weight(y, labels, counts, weights)
+        keyword = {} if sample_weight is None else _sample_weight_argument(model, sample_weight)
+        return model.partial_fit(x, y, classes=classes, **keyword)
 
     # --- predicting ------------------------------------------------------------------------------------------
 
