@@ -111,8 +111,8 @@ _AVAILABLE = """
 def next_document(storage: Storage, annotator: Annotator, rng: random.Random | None = None) -> Shown | None:
     """Reserve the next document for ``annotator`` and return it; None when nothing is left to label.
 
-    The annotator's own unexpired reservation comes first (a reload shows the same document), then the queue in
-    the order the newest model chose, then, while the queue is empty (the model is still being trained), any
+    The annotator's own unexpired reservation comes first (a reload shows the same document), then (with
+    multiple annotation) documents that others began, then the queue in the order the newest model chose, then, while the queue is empty (the model is still being trained), any
     available document at random. A document is never reserved for two annotators beyond
     ``annotations_per_document``, and never for one who already labeled or skipped it.
     """
@@ -133,7 +133,15 @@ def next_document(storage: Storage, annotator: Annotator, rng: random.Random | N
         if mine is not None:
             return _shown(connection, mine, annotator)
         parameters = {"required": settings.annotations_per_document, "me": annotator.id, "now": now}
-        row = connection.execute(
+        row = None
+        if settings.annotations_per_document > 1:  # finish documents that others began
+            row = connection.execute(
+                f"""SELECT d.id, q.model_version, q.suggestion, q.confidence FROM documents d
+                    LEFT JOIN queue q ON q.document_id = d.id
+                    WHERE d.n_annotations > 0 AND {_AVAILABLE} ORDER BY d.id LIMIT 1""",
+                parameters,
+            ).fetchone()
+        row = row or connection.execute(
             f"""SELECT q.document_id, q.model_version, q.suggestion, q.confidence FROM queue q
                 JOIN documents d ON d.id = q.document_id WHERE {_AVAILABLE} ORDER BY q.position LIMIT 1""",
             parameters,

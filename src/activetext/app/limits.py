@@ -36,11 +36,15 @@ class _TooLarge(HTTPException):
 
 
 async def _refuse(send: Send, limit: int, what: str) -> None:
-    body = json.dumps({"detail": f"{what} is larger than the limit of {limit} bytes"}).encode()
+    await _answer(send, 413, f"{what} is larger than the limit of {limit} bytes")
+
+
+async def _answer(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )
@@ -86,6 +90,10 @@ class BodyLimitMiddleware:
                 if declared > limit:
                     await _refuse(send, limit, what)
                     return
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1").lower()
+        if content_type.startswith("application/json"):
+            await self._json(scope, receive, send, content_type, limit, what)
+            return
         received = 0
         started = False
 
@@ -109,6 +117,48 @@ class BodyLimitMiddleware:
         except _TooLarge:
             if not started:
                 await _refuse(send, limit, what)
+
+
+    async def _json(self, scope: Scope, receive: Receive, send: Send, content_type: str, limit: int, what: str) -> None:
+        """Read a JSON body whole (it is small), refuse it unless it is UTF-8, then hand it to the application."""
+        charset = content_type.partition("charset=")[2].strip().strip('"')
+        if charset and charset not in ("utf-8", "utf8"):
+            await _answer(send, 415, f"JSON bodies must be UTF-8, got charset={charset!r}")
+            return
+        chunks = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _refuse(send, limit, what)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            await _answer(
+                send,
+                400,
+                f"the JSON body is not UTF-8: byte {body[error.start : error.start + 1]!r} at offset {error.start}",
+            )
+            return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 class SecurityHeadersMiddleware:

@@ -40,6 +40,7 @@ CREATE TABLE documents (
     in_stop_set INTEGER NOT NULL DEFAULT 0,
     added_at REAL NOT NULL
 );
+CREATE INDEX documents_by_annotations ON documents (n_annotations);
 CREATE TABLE annotators (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
