@@ -4,9 +4,14 @@ A saved folder holds:
 
 * ``manifest.json``: format name and version, activetext version, the learner's configuration, the query strategy
   (class, parameters and random generator state), the dataset's fingerprint and a SHA-256 checksum per file;
-* ``state.npz``: labels, the labeled / ignored / validation masks and the pending query;
+* ``state.npz``: labels, the labeled / ignored / validation masks and the pending query; with a stopping
+  criterion also the stop set and the criterion's verdicts;
 * ``classifier/``: the fitted classifier, written by its own native saver (joblib for scikit-learn);
-* ``clf_factory.joblib``: the classifier factory (its estimator template), written by joblib.
+* ``clf_factory.joblib``: the classifier factory (its estimator template), written by joblib;
+* ``stopping_criterion.joblib`` (format version 2): the stopping criterion with its history, written by joblib.
+
+Format version 1 (activetext 0.1 before stopping criteria joined the learner) is still read: such a learner has
+no stopping criterion.
 
 A save is written to a temporary folder first and moved into place at the end, so an interrupted save never
 leaves a half-written folder under the target name.
@@ -48,13 +53,14 @@ from activetext.utils.io import load_joblib
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_learner", "save_learner"]
 
 FORMAT_NAME = "activetext.PoolBasedActiveLearner"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """The version of the folder layout; ``load`` reads versions up to this one."""
 
 _MANIFEST = "manifest.json"
 _STATE = "state.npz"
 _CLASSIFIER = "classifier"
 _FACTORY = "clf_factory.joblib"
+_STOPPING = "stopping_criterion.joblib"
 
 
 def save_learner(learner: Any, folder: Path) -> None:
@@ -64,8 +70,10 @@ def save_learner(learner: Any, folder: Path) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        _write_state(staging / _STATE, state, learner._queried)
+        _write_state(staging / _STATE, state, learner._queried, learner)
         joblib.dump(learner.clf_factory, staging / _FACTORY)
+        if learner.stopping_criterion is not None:
+            joblib.dump(learner.stopping_criterion, staging / _STOPPING)
         classifier_entry = None
         if learner.classifier is not None:
             learner.classifier.save(staging / _CLASSIFIER)
@@ -84,6 +92,7 @@ def save_learner(learner: Any, folder: Path) -> None:
             },
             "query_strategy": _strategy_entry(learner.query_strategy),
             "classifier": classifier_entry,
+            "stopping_criterion": _STOPPING if learner.stopping_criterion is not None else None,
             "files": _checksums(staging),
         }
         (staging / _MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -106,7 +115,7 @@ def load_learner(
     manifest = _read_manifest(folder)
     _check_files(folder, manifest)
     _check_dataset(manifest["dataset"], dataset)
-    state, queried = _read_state(folder / _STATE, manifest["dataset"])
+    state, queried, stopping = _read_state(folder / _STATE, manifest["dataset"])
     if clf_factory is None:
         clf_factory = load_joblib(folder / _FACTORY, ClassifierFactory)
     if query_strategy is None:
@@ -118,6 +127,12 @@ def load_learner(
     learner = PoolBasedActiveLearner(
         clf_factory, query_strategy, dataset, reuse_model=manifest["learner"]["reuse_model"]
     )
+    if manifest.get("stopping_criterion"):
+        from activetext.stopping_criteria import StoppingCriterion
+
+        learner.stopping_criterion = load_joblib(folder / manifest["stopping_criterion"], StoppingCriterion)
+        learner._indices_stopping, verdicts = stopping
+        learner._stop_verdicts = verdicts.tolist()
     learner._commit(state, classifier, queried)
     return learner
 
@@ -125,7 +140,7 @@ def load_learner(
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def _write_state(path: Path, state: PoolState, queried: np.ndarray | None) -> None:
+def _write_state(path: Path, state: PoolState, queried: np.ndarray | None, learner: Any) -> None:
     arrays: dict[str, np.ndarray] = {
         "labeled": state.labeled,
         "ignored": state.ignored,
@@ -133,6 +148,9 @@ def _write_state(path: Path, state: PoolState, queried: np.ndarray | None) -> No
         "has_query": np.array(queried is not None),
         "queried": np.empty(0, dtype=np.int64) if queried is None else queried,
     }
+    if learner.stopping_criterion is not None:
+        arrays["indices_stopping"] = learner.indices_stopping
+        arrays["stop_verdicts"] = np.array(learner.stop_verdicts, dtype=bool)
     if sp.issparse(state.y):
         arrays.update(y_data=state.y.data, y_indices=state.y.indices, y_indptr=state.y.indptr)
     else:
@@ -245,7 +263,9 @@ def _check_dataset(saved: dict[str, Any], dataset: Dataset) -> None:
         )
 
 
-def _read_state(path: Path, dataset_entry: dict[str, Any]) -> tuple[PoolState, np.ndarray | None]:
+def _read_state(
+    path: Path, dataset_entry: dict[str, Any]
+) -> tuple[PoolState, np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]:
     try:
         with np.load(path, allow_pickle=False) as arrays:
             loaded = {key: arrays[key] for key in arrays.files}
@@ -258,7 +278,10 @@ def _read_state(path: Path, dataset_entry: dict[str, Any]) -> tuple[PoolState, n
         y = loaded["y"]
     state = PoolState(y=y, labeled=loaded["labeled"], ignored=loaded["ignored"], validation=loaded["validation"])
     queried = loaded["queried"].astype(np.int64) if bool(loaded["has_query"]) else None
-    return state, queried
+    stopping = None
+    if "indices_stopping" in loaded:
+        stopping = (loaded["indices_stopping"].astype(np.int64), loaded["stop_verdicts"].astype(bool))
+    return state, queried, stopping
 
 
 def _restore_strategy(entry: dict[str, Any] | None) -> QueryStrategy:

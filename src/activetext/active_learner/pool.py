@@ -27,6 +27,8 @@ from activetext.exceptions import (
     NotInitializedError,
 )
 from activetext.query_strategies.base import QueryStrategy
+from activetext.stopping_criteria import StoppingCriterion
+from activetext.utils.random import Seed, make_rng
 from activetext.utils.validation import check_index, check_indices, check_positive_int
 
 __all__ = ["PoolBasedActiveLearner"]
@@ -46,6 +48,14 @@ class PoolBasedActiveLearner:
     reuse_model : bool
         When False (default), every retraining fits a fresh classifier from ``clf_factory``. When True, the
         current classifier is fitted again in place (useful for warm starts).
+    stopping_criterion : StoppingCriterion, optional
+        Asked after every training by :meth:`initialize_data` and :meth:`update`, on the classifier's output for
+        the stop set; its last verdict is :attr:`should_stop` (see :mod:`activetext.stopping_criteria`).
+    stop_set : int or array-like of int
+        The stop set: a number of pool documents drawn at random once (1,000 by default, or the whole pool when
+        it is smaller), or the documents' indices. Used only with a ``stopping_criterion``.
+    stop_set_seed : None, int or numpy.random.Generator
+        Source of the random stop set.
 
     Examples
     --------
@@ -73,6 +83,10 @@ class PoolBasedActiveLearner:
         query_strategy: QueryStrategy,
         dataset: Dataset,
         reuse_model: bool = False,
+        *,
+        stopping_criterion: StoppingCriterion | None = None,
+        stop_set: int | Any = 1000,
+        stop_set_seed: Seed = 0,
     ):
         if not isinstance(clf_factory, ClassifierFactory):
             raise InvalidArgumentError(f"clf_factory must be a ClassifierFactory, got {type(clf_factory).__name__}")
@@ -80,10 +94,19 @@ class PoolBasedActiveLearner:
             raise InvalidArgumentError(f"query_strategy must be a QueryStrategy, got {type(query_strategy).__name__}")
         if not isinstance(dataset, Dataset):
             raise InvalidArgumentError(f"dataset must be an activetext Dataset, got {type(dataset).__name__}")
+        if stopping_criterion is not None and not isinstance(stopping_criterion, StoppingCriterion):
+            raise InvalidArgumentError(
+                f"stopping_criterion must be a StoppingCriterion or None, got {type(stopping_criterion).__name__}"
+            )
         self.clf_factory = clf_factory
         self.query_strategy = query_strategy
         self.dataset = dataset
         self.reuse_model = bool(reuse_model)
+        self.stopping_criterion = stopping_criterion
+        self._indices_stopping = (
+            _draw_stop_set(stop_set, len(dataset), stop_set_seed) if stopping_criterion is not None else None
+        )
+        self._stop_verdicts: list[bool] = []
         self._state: PoolState | None = None
         self._classifier: Classifier | None = None
         self._queried: np.ndarray | None = None
@@ -128,7 +151,7 @@ class PoolBasedActiveLearner:
         state.ignored[ignored] = True
         state.validation[validation] = True
         classifier = self._train(state, previous=None) if retrain else None
-        self._commit(state, classifier, queried=None)
+        self._commit_and_ask_to_stop(state, classifier)
 
     def initialize(self, classifier: Classifier | None = None) -> None:
         """Start with no labels: from an already trained classifier, or with none at all (cold start).
@@ -232,7 +255,7 @@ class PoolBasedActiveLearner:
         state = state.copy()
         state.set_labels(self._queried, labels)
         state.validation[validation] = True
-        self._commit(state, self._train(state, previous=self._classifier), queried=None)
+        self._commit_and_ask_to_stop(state, self._train(state, previous=self._classifier))
 
     # --- corrections -----------------------------------------------------------------------------------------
 
@@ -300,6 +323,23 @@ class PoolBasedActiveLearner:
     # --- what the learner knows ------------------------------------------------------------------------------
 
     @property
+    def should_stop(self) -> bool:
+        """The stopping criterion's last verdict (False before its first one, and without a criterion)."""
+        return bool(self._stop_verdicts and self._stop_verdicts[-1])
+
+    @property
+    def stop_verdicts(self) -> list[bool]:
+        """Every verdict of the stopping criterion, one per training by ``initialize_data`` or ``update``."""
+        return list(self._stop_verdicts)
+
+    @property
+    def indices_stopping(self) -> np.ndarray:
+        """The stop set the criterion is asked on (empty without a criterion)."""
+        if self._indices_stopping is None:
+            return np.empty(0, dtype=np.int64)
+        return self._indices_stopping.copy()
+
+    @property
     def classifier(self) -> Classifier | None:
         """The current classifier (``None`` before the first training)."""
         return self._classifier
@@ -362,6 +402,7 @@ class PoolBasedActiveLearner:
         """Read a learner written by :meth:`save`; ``dataset`` must be the pool it was saved with.
 
         ``query_strategy`` and ``clf_factory`` replace the saved ones (needed for strategies that cannot be saved).
+        The stopping criterion comes back with its history, the stop set and its verdicts.
         """
         from activetext.active_learner.persistence import load_learner
 
@@ -424,6 +465,24 @@ class PoolBasedActiveLearner:
         classifier = self._train(state, previous=self._classifier) if retrain else self._classifier
         self._commit(state, classifier, queried=self._queried)
 
+    def _commit_and_ask_to_stop(self, state: PoolState, classifier: Classifier | None) -> None:
+        """Commit a trained state, then ask the stopping criterion; if it raises, restore the previous state."""
+        previous = (self._state, self._classifier, self._queried)
+        self._commit(state, classifier, queried=None)
+        if self.stopping_criterion is None or classifier is None:
+            return
+        stop_set = self.dataset[self._indices_stopping]
+        try:
+            verdict = self.stopping_criterion.stop(
+                active_learner=self,
+                predictions=classifier.predict(stop_set),
+                proba=classifier.predict_proba(stop_set),
+            )
+        except BaseException:
+            self._state, self._classifier, self._queried = previous
+            raise
+        self._stop_verdicts.append(bool(verdict))
+
     def _commit(self, state: PoolState, classifier: Classifier | None, queried: np.ndarray | None) -> None:
         """Replace the learner's state in one step, after everything that could fail has succeeded."""
         self._state = state
@@ -437,3 +496,15 @@ class PoolBasedActiveLearner:
             f"PoolBasedActiveLearner({self.query_strategy!r}, n_samples={len(self.dataset)}, "
             f"labeled={int(self._state.labeled.sum())}, ignored={int(self._state.ignored.sum())})"
         )
+
+
+def _draw_stop_set(stop_set: Any, n_samples: int, seed: Seed) -> np.ndarray:
+    """Return the stop set's indices: ``stop_set`` itself, or that many pool documents drawn at random."""
+    if isinstance(stop_set, (int, np.integer)) and not isinstance(stop_set, bool):
+        size = check_positive_int(stop_set, name="stop_set")
+        rng = make_rng(seed, name="stop_set_seed")
+        return np.sort(rng.choice(n_samples, size=min(size, n_samples), replace=False)).astype(np.int64)
+    indices = check_indices(stop_set, n_samples, name="stop_set")
+    if indices.size == 0:
+        raise InvalidArgumentError("stop_set must hold at least one document, got an empty set")
+    return indices
