@@ -111,10 +111,11 @@ _AVAILABLE = """
 def next_document(storage: Storage, annotator: Annotator, rng: random.Random | None = None) -> Shown | None:
     """Reserve the next document for ``annotator`` and return it; None when nothing is left to label.
 
-    The annotator's own unexpired reservation comes first (a reload shows the same document), then (with
-    multiple annotation) documents that others began, then the queue in the order the newest model chose, then, while the queue is empty (the model is still being trained), any
-    available document at random. A document is never reserved for two annotators beyond
-    ``annotations_per_document``, and never for one who already labeled or skipped it.
+    The annotator's own unexpired reservation comes first (a reload shows the same document); then, with
+    multiple annotation, documents that others began; then the queue in the order the newest model chose;
+    then, while the queue is empty (the model is still being trained), any available document at random. A
+    document is never reserved for more annotators than ``annotations_per_document`` allows, and never for one
+    who already labeled or skipped it.
     """
     settings = storage.settings
     now = time.time()

@@ -411,6 +411,9 @@
     $("undo").addEventListener("click", undo);
     $("unlabelable").addEventListener("click", markUnlabelable);
     $("back").addEventListener("click", back);
+    window.addEventListener("hashchange", () => {
+      if (/token=/.test(location.hash)) start();
+    });
     setInterval(refresh, 5000);
     start();
   });
