@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.metrics.pairwise import euclidean_distances
+from scipy.spatial.distance import cdist
 
 from activetext.exceptions import InvalidArgumentError, LabelCountMismatchError
 from activetext.utils.random import Seed, make_rng
@@ -244,6 +244,18 @@ class Split(VariableUncertainty):
         return super()._decide_one(utility, within_budget, row)
 
 
+_DENSITY_CHUNK = 256
+"""Rows of a batch whose distances :class:`DensityAware` computes together (bounds the memory per batch)."""
+
+
+def _euclidean(a: np.ndarray | sp.csr_matrix, b: np.ndarray | sp.csr_matrix) -> np.ndarray:
+    """Euclidean distances between the rows of ``a`` and ``b`` (exact for dense rows; via dot products if sparse)."""
+    if not sp.issparse(a):
+        return cdist(a, b)
+    squared = np.asarray(a.multiply(a).sum(axis=1)) + np.asarray(b.multiply(b).sum(axis=1)).T - 2 * (a @ b.T).toarray()
+    return np.sqrt(np.maximum(squared, 0.0))
+
+
 class DensityAware(VariableUncertainty):
     """Ask only about documents in dense regions of the recent stream (Ienco et al., 2014, DBALStream).
 
@@ -308,7 +320,10 @@ class DensityAware(VariableUncertainty):
             )
         if self._window is not None and sp.issparse(features) != isinstance(self._window, list):
             raise InvalidArgumentError("features must stay sparse, or stay dense, like the earlier documents")
-        return [features[i : i + 1] for i in range(n_documents)]
+        if self._window is None:
+            self._window = [] if sp.issparse(features) else np.zeros((self.density_window, features.shape[1]))
+        self._batch = features
+        return list(range(n_documents))
 
     def _window_width(self) -> int:
         return self._window[0].shape[1] if isinstance(self._window, list) else self._window.shape[1]
@@ -317,27 +332,42 @@ class DensityAware(VariableUncertainty):
         dense = self._observe(row)
         return dense and super()._decide_one(utility, within_budget, row)
 
-    def _observe(self, row: Any) -> bool:
-        """Add ``row`` to the window; return whether it lies in a dense region (local density factor > 0)."""
-        if self._window is None:
-            self._window = [] if sp.issparse(row) else np.zeros((self.density_window, row.shape[1]))
+    def _measure_chunk(self, start: int) -> None:
+        """Compute at once the distances of the next rows of the batch to the window and to each other."""
+        rows = self._batch[start : start + _DENSITY_CHUNK]
+        filled = min(self._n_observed, self.density_window)
+        self._to_window = np.zeros((rows.shape[0], 0))
+        if filled:
+            window = sp.vstack(self._window) if isinstance(self._window, list) else self._window[:filled]
+            self._to_window = _euclidean(rows, window)
+        self._within_chunk = _euclidean(rows, rows)
+        self._chunk_start = start
+        self._slot_from_chunk = np.full(self.density_window, -1)  # the chunk row now in each slot (-1: none)
+
+    def _observe(self, i: int) -> bool:
+        """Add the batch's row ``i`` to the window; return whether it lies in a dense region (density factor > 0)."""
+        if i % _DENSITY_CHUNK == 0:
+            self._measure_chunk(i)
+        j = i - self._chunk_start
         filled = min(self._n_observed, self.density_window)
         slot = self._n_observed % self.density_window  # the oldest row's slot once the window is full
         stays = np.arange(filled) != slot
         dense, nearest = False, np.inf
         if stays.any():
-            remembered = sp.vstack(self._window) if isinstance(self._window, list) else self._window[:filled]
-            distances = euclidean_distances(row, remembered)[0]
+            from_chunk = self._slot_from_chunk[:filled]
+            before, during = np.flatnonzero(from_chunk < 0), np.flatnonzero(from_chunk >= 0)
+            distances = np.empty(filled)
+            distances[before] = self._to_window[j, before]
+            distances[during] = self._within_chunk[j, from_chunk[during]]
             dense = bool(np.any(distances[stays] < self._nearest[:filled][stays]))
             np.minimum(self._nearest[:filled], distances, out=self._nearest[:filled])
             nearest = float(distances[stays].min())
-        if isinstance(self._window, list):
-            if filled < self.density_window:
-                self._window.append(row)
-            else:
-                self._window[slot] = row
+        row = self._batch[i : i + 1]
+        if isinstance(self._window, list) and filled < self.density_window:
+            self._window.append(row)
         else:
-            self._window[slot] = row.toarray() if sp.issparse(row) else row
+            self._window[slot] = row
+        self._slot_from_chunk[slot] = j
         self._nearest[slot] = nearest
         self._n_observed += 1
         return dense
