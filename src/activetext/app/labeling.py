@@ -98,14 +98,16 @@ def show(storage: Storage, document_id: int, annotator: Annotator) -> Shown:
 
 _AVAILABLE = """
     d.unlabelable = 0
-    AND d.n_annotations < :required
+    AND +d.n_annotations < :required
     AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.document_id = d.id AND a.annotator_id = :me)
     AND NOT EXISTS (SELECT 1 FROM skips k WHERE k.document_id = d.id AND k.annotator_id = :me)
     AND d.n_annotations + (
         SELECT COUNT(*) FROM assignments s WHERE s.document_id = d.id AND s.expires_at > :now
     ) < :required
 """
-"""A document the annotator ``:me`` may be given: neither labeled enough, nor reserved by enough others."""
+"""A document the annotator ``:me`` may be given: neither labeled enough, nor reserved by enough others.
+
+(``+d.n_annotations`` keeps SQLite from scanning the index on ``n_annotations`` instead of the queue.)"""
 
 
 def next_document(storage: Storage, annotator: Annotator, rng: random.Random | None = None) -> Shown | None:
@@ -121,10 +123,12 @@ def next_document(storage: Storage, annotator: Annotator, rng: random.Random | N
     now = time.time()
     with storage.write() as connection:
         connection.execute(
-            """DELETE FROM assignments WHERE annotator_id = ? AND (expires_at <= ? OR document_id IN (
-                   SELECT d.id FROM documents d WHERE d.unlabelable = 1 OR d.n_annotations >= ?)
-               OR document_id IN (SELECT document_id FROM annotations WHERE annotator_id = ?))""",
-            (annotator.id, now, settings.annotations_per_document, annotator.id),
+            """DELETE FROM assignments WHERE annotator_id = ? AND (expires_at <= ?
+               OR EXISTS (SELECT 1 FROM documents d WHERE d.id = assignments.document_id
+                          AND (d.unlabelable = 1 OR d.n_annotations >= ?))
+               OR EXISTS (SELECT 1 FROM annotations a WHERE a.document_id = assignments.document_id
+                          AND a.annotator_id = assignments.annotator_id))""",
+            (annotator.id, now, settings.annotations_per_document),
         )
         mine = connection.execute(
             """SELECT document_id, model_version, suggestion, confidence FROM assignments
@@ -142,11 +146,12 @@ def next_document(storage: Storage, annotator: Annotator, rng: random.Random | N
                     WHERE d.n_annotations > 0 AND {_AVAILABLE} ORDER BY d.id LIMIT 1""",
                 parameters,
             ).fetchone()
-        row = row or connection.execute(
-            f"""SELECT q.document_id, q.model_version, q.suggestion, q.confidence FROM queue q
-                JOIN documents d ON d.id = q.document_id WHERE {_AVAILABLE} ORDER BY q.position LIMIT 1""",
-            parameters,
-        ).fetchone()
+        if row is None:  # CROSS JOIN: walk the (short) queue in order, looking documents up by id
+            row = connection.execute(
+                f"""SELECT q.document_id, q.model_version, q.suggestion, q.confidence FROM queue q
+                    CROSS JOIN documents d ON d.id = q.document_id WHERE {_AVAILABLE} ORDER BY q.position LIMIT 1""",
+                parameters,
+            ).fetchone()
         if row is None:
             row = _random_available(connection, parameters, rng or random.Random())
             if row is None:
@@ -168,7 +173,9 @@ def _random_available(connection: sqlite3.Connection, parameters: dict, rng: ran
     start = rng.randint(0, largest)
     for condition, bound in (("d.id >= :bound", start), ("d.id < :bound", start)):
         row = connection.execute(
-            f"SELECT d.id, NULL, NULL, NULL FROM documents d WHERE {condition} AND {_AVAILABLE} ORDER BY d.id LIMIT 1",
+            # NOT INDEXED: walk the ids from the bound (the index on n_annotations would scan every document)
+            f"""SELECT d.id, NULL, NULL, NULL FROM documents d NOT INDEXED WHERE {condition} AND {_AVAILABLE}
+                ORDER BY d.id LIMIT 1""",
             {**parameters, "bound": bound},
         ).fetchone()
         if row is not None:

@@ -118,7 +118,6 @@ class BodyLimitMiddleware:
             if not started:
                 await _refuse(send, limit, what)
 
-
     async def _json(self, scope: Scope, receive: Receive, send: Send, content_type: str, limit: int, what: str) -> None:
         """Read a JSON body whole (it is small), refuse it unless it is UTF-8, then hand it to the application."""
         charset = content_type.partition("charset=")[2].strip().strip('"')

@@ -221,7 +221,7 @@ class ModelWorker:
             stop_set = [row[0] for row in connection.execute("SELECT id FROM documents WHERE in_stop_set = 1")]
             version = connection.execute("SELECT COALESCE(MAX(version), 0) FROM models").fetchone()[0]
             available = connection.execute(
-                """SELECT COUNT(*) FROM queue q JOIN documents d ON d.id = q.document_id
+                """SELECT COUNT(*) FROM queue q CROSS JOIN documents d ON d.id = q.document_id
                    WHERE d.unlabelable = 0 AND d.n_annotations + (SELECT COUNT(*) FROM assignments s
                    WHERE s.document_id = d.id AND s.expires_at > ?) < ?""",
                 (now, settings.annotations_per_document),
@@ -295,7 +295,7 @@ class ModelWorker:
             )
             now = time.time()
             available = connection.execute(
-                """SELECT COUNT(*) FROM queue q JOIN documents d ON d.id = q.document_id
+                """SELECT COUNT(*) FROM queue q CROSS JOIN documents d ON d.id = q.document_id
                    WHERE d.unlabelable = 0 AND d.n_annotations + (SELECT COUNT(*) FROM assignments s
                    WHERE s.document_id = d.id AND s.expires_at > ?) < ?""",
                 (now, required),
