@@ -111,6 +111,7 @@ def main() -> None:
     if args.annotators * args.labels > args.documents:
         parser.error("--annotators x --labels must not exceed --documents")
 
+    load_at_start = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="activetext-app-load-"))
     texts, truth, names = write_texts(work, args.documents)
     folder = work / "project"
@@ -243,6 +244,8 @@ def main() -> None:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
+            "load_average_at_start": [round(value, 2) for value in load_at_start],
+            "note": "a shared 2-core machine: other jobs may run at the same time (see the load average)",
             "activetext": activetext.__version__,
         },
         "seconds": round(seconds, 2),
