@@ -230,7 +230,7 @@ def serve(
         typer.Option("--label", help="A label, NAME or NAME=DESCRIPTION; repeat for each (first start only)."),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="A TOML project file ([project] and [labels]); options given here win.")
+        Path | None, typer.Option(help="A TOML project file (project and labels tables); options given here win.")
     ] = None,
     text_column: Annotated[str | None, typer.Option(help="The column holding the text (default: text).")] = None,
     id_column: Annotated[str | None, typer.Option(help="A column of unique document ids.")] = None,
