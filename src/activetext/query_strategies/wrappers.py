@@ -29,7 +29,12 @@ from activetext.classifiers.base import Classifier
 from activetext.data.datasets import Dataset
 from activetext.exceptions import InvalidArgumentError, MissingCapabilityError
 from activetext.query_strategies.base import QueryStrategy, select_top_n
-from activetext.query_strategies.embeddings import EmbeddingSource, check_embedding_source, embed_all
+from activetext.query_strategies.embeddings import (
+    ClassifierEmbeddings,
+    EmbeddingSource,
+    check_embedding_source,
+    embed_all,
+)
 from activetext.utils.chunking import DEFAULT_CHUNK_SIZE, iter_chunks
 from activetext.utils.random import Seed
 from activetext.utils.validation import check_positive_int
@@ -373,6 +378,13 @@ class _NeighbourhoodWrapper(WrapperStrategy):
         self._index: VectorIndex | None = None
         self._indexed_dataset: weakref.ref[Dataset] | None = None
         self._indexed_fingerprint: str | None = None
+        self._reset_neighbour_cache()
+
+    def _reset_neighbour_cache(self) -> None:
+        """Forget the neighbour lists searched so far (the index changed)."""
+        self._cache_sources = np.empty(0, dtype=np.int64)
+        self._cache_ids = np.empty((0, 0), dtype=np.int64)
+        self._cache_distances = np.empty((0, 0), dtype=np.float32)
 
     def index_for(self, clf: Classifier | None, dataset: Dataset) -> VectorIndex:
         """Return the index over every document of ``dataset`` (ids are positions), building it when needed."""
@@ -380,12 +392,31 @@ class _NeighbourhoodWrapper(WrapperStrategy):
             return self._index
         fingerprint = dataset.fingerprint()
         if self._index is None or fingerprint != self._indexed_fingerprint:
-            index = new_index(self.index_factory)
-            every = np.arange(len(dataset))
-            index.add(embed_all(self.embeddings, clf, dataset, every, self.chunk_size), every)
-            self._index, self._indexed_fingerprint = index, fingerprint
+            if self._index is not None and self._extends_indexed(dataset):
+                new_rows = np.arange(len(self._index), len(dataset))  # documents appended to the pool
+                self._index.add(embed_all(self.embeddings, clf, dataset, new_rows, self.chunk_size), new_rows)
+            else:
+                index = new_index(self.index_factory)
+                every = np.arange(len(dataset))
+                index.add(embed_all(self.embeddings, clf, dataset, every, self.chunk_size), every)
+                self._index = index
+            self._indexed_fingerprint = fingerprint
+            self._reset_neighbour_cache()
         self._indexed_dataset = weakref.ref(dataset)
         return self._index
+
+    def _extends_indexed(self, dataset: Dataset) -> bool:
+        """Whether ``dataset`` is the indexed dataset with documents appended (its first rows are the same).
+
+        Then the index is extended with the new rows instead of being rebuilt. The check hashes the first rows
+        (an in-memory copy of them); datasets whose row selection returns another type (on-disk datasets) are
+        rebuilt.
+        """
+        indexed = len(self._index) if self._index is not None else 0
+        if not 0 < indexed < len(dataset):
+            return False
+        prefix = dataset[:indexed]
+        return type(prefix) is type(dataset) and prefix.fingerprint() == self._indexed_fingerprint
 
     def _neighbours(
         self, clf: Classifier | None, dataset: Dataset, sources: np.ndarray, candidates: np.ndarray
@@ -394,8 +425,58 @@ class _NeighbourhoodWrapper(WrapperStrategy):
         index = self.index_for(clf, dataset)
         is_candidate = np.zeros(len(dataset), dtype=bool)
         is_candidate[candidates] = True
-        queries = embed_all(self.embeddings, clf, dataset, sources, self.chunk_size)
-        return nearest_candidates(index, queries, self.k, is_candidate)
+        if isinstance(self.embeddings, ClassifierEmbeddings):  # the queries' vectors change with the classifier
+            queries = embed_all(self.embeddings, clf, dataset, sources, self.chunk_size)
+            return nearest_candidates(index, queries, self.k, is_candidate)
+        return self._cached_neighbours(clf, dataset, index, np.asarray(sources, dtype=np.int64), is_candidate)
+
+    def _cached_neighbours(
+        self,
+        clf: Classifier | None,
+        dataset: Dataset,
+        index: VectorIndex,
+        sources: np.ndarray,
+        is_candidate: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`nearest_candidates` for ``sources``, searching the index only for sources not searched before.
+
+        The raw neighbour list of every source (its ``2k`` nearest documents, candidates or not) is kept while
+        the index stays the same: as documents get labeled, the candidates are read from the kept lists, and only
+        new sources, and sources whose list holds fewer than ``k`` candidates by now, are searched. The answer is
+        the one :func:`nearest_candidates` gives, which searches with the same width first.
+        """
+        width = min(len(index), 2 * self.k)
+        if self._cache_ids.shape[1] != width:
+            self._reset_neighbour_cache()
+        slots = np.searchsorted(self._cache_sources, sources)
+        known = slots < self._cache_sources.size
+        known[known] = self._cache_sources[slots[known]] == sources[known]
+        new_sources = np.unique(sources[~known])
+        if new_sources.size:
+            queries = embed_all(self.embeddings, clf, dataset, new_sources, self.chunk_size)
+            distances = np.empty((new_sources.size, width), dtype=np.float32)
+            ids = np.empty((new_sources.size, width), dtype=np.int64)
+            for block in iter_chunks(np.arange(new_sources.size), max(1, _MAX_SEARCH_ENTRIES // width)):
+                distances[block], ids[block] = index.search(queries[block], width)
+            merged = np.concatenate([self._cache_sources, new_sources])
+            order = np.argsort(merged, kind="stable")
+            self._cache_sources = merged[order]
+            self._cache_ids = np.concatenate([self._cache_ids.reshape(-1, width), ids])[order]
+            self._cache_distances = np.concatenate([self._cache_distances.reshape(-1, width), distances])[order]
+            slots = np.searchsorted(self._cache_sources, sources)
+        ids = self._cache_ids[slots]
+        usable = is_candidate[ids]
+        rank = np.cumsum(usable, axis=1)
+        rows, columns = np.nonzero(usable & (rank <= self.k))
+        ids_out = np.full((sources.size, self.k), -1, dtype=np.int64)
+        distances_out = np.full((sources.size, self.k), np.inf)
+        ids_out[rows, rank[rows, columns] - 1] = ids[rows, columns]
+        distances_out[rows, rank[rows, columns] - 1] = self._cache_distances[slots][rows, columns]
+        short = np.flatnonzero((rank[:, -1] < self.k) & (width < len(index)))
+        if short.size:  # their kept list ran out of candidates: search wider, as nearest_candidates would
+            queries = embed_all(self.embeddings, clf, dataset, sources[short], self.chunk_size)
+            distances_out[short], ids_out[short] = nearest_candidates(index, queries, self.k, is_candidate)
+        return distances_out, ids_out
 
     @staticmethod
     def _positions_of(candidates: np.ndarray, ids: np.ndarray, n_samples: int) -> np.ndarray:
