@@ -86,7 +86,7 @@ def map_chunks(
     scattered = client.scatter(list(shared), broadcast=True, hash=False) if shared else []
     futures = [client.submit(function, piece, *scattered, pure=False) for piece in pieces]
     try:
-        for future in distributed.as_completed(futures):
+        for future in distributed.as_completed(futures, loop=client.loop):
             merge(future.result())
             future.release()
     finally:
