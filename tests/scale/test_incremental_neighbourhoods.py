@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
@@ -14,8 +16,8 @@ from activetext.vector_indexes import ExactIndex, HnswIndex
 class CountingExactIndex(ExactIndex):
     """An exact index that counts the vectors added and the queries searched."""
 
-    added: list[int] = []
-    searched: list[int] = []
+    added: ClassVar[list[int]] = []
+    searched: ClassVar[list[int]] = []
 
     def add(self, vectors, ids):
         CountingExactIndex.added.append(len(ids))

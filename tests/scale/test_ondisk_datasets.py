@@ -98,7 +98,7 @@ def test_sparse_store_rows_in_any_order(tmp_path):
 def test_writing_a_store_checks_every_chunk(tmp_path):
     with pytest.raises(InvalidArgumentError, match="every chunk must have 4 columns like the first, got 5 in chunk 1"):
         write_sparse_chunks(tmp_path / "a", [sp.eye(2, 4), sp.eye(2, 5)])
-    with pytest.raises(InvalidArgumentError, match="chunks must be scipy.sparse matrices, got ndarray at 0"):
+    with pytest.raises(InvalidArgumentError, match=r"chunks must be scipy\.sparse matrices, got ndarray at 0"):
         write_sparse_chunks(tmp_path / "b", [np.eye(2)])
     with pytest.raises(NonFiniteFeaturesError, match="chunk 0"):
         write_sparse_chunks(tmp_path / "c", [sp.csr_matrix(np.array([[np.inf, 1.0]]))])

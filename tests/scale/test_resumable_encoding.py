@@ -69,7 +69,7 @@ def test_an_interrupted_run_resumes_at_the_next_chunk(tmp_path):
     assert encode_to_memmap(again, TEXTS, path, chunk_size=5, progress=False).encoded == 0 and again.calls == []
 
 
-@pytest.mark.parametrize("change", [{"texts": TEXTS[:-1] + ["changed"]}, {"tag": "other-encoder"}, {"chunk_size": 4}])
+@pytest.mark.parametrize("change", [{"texts": [*TEXTS[:-1], "changed"]}, {"tag": "other-encoder"}, {"chunk_size": 4}])
 def test_a_record_for_other_texts_encoder_or_chunking_is_not_reused(tmp_path, change):
     path = tmp_path / "vectors.npy"
     with pytest.raises(RuntimeError):

@@ -37,7 +37,7 @@ def setting(tmp_path):
 @pytest.mark.parametrize("scorer_class", [BreakingTies, LeastConfidence])
 @pytest.mark.parametrize("chunk_size", [1, 250, 5000])
 def test_equals_the_whole_pool_strategy(setting, scorer_class, chunk_size):
-    x, y, clf, labeled, unlabeled, memory, disk = setting
+    _, y, clf, labeled, unlabeled, memory, disk = setting
     expected = scorer_class(seed=0).query(clf, memory, unlabeled, labeled, y[labeled], n=25)
     strategy = TopCandidates(scorer_class(), chunk_size=chunk_size, seed=0)
     got = strategy.query(clf, disk, unlabeled[::-1].copy(), labeled, y[labeled], n=25)
@@ -46,7 +46,7 @@ def test_equals_the_whole_pool_strategy(setting, scorer_class, chunk_size):
 
 
 def test_keeps_scores_of_the_kept_candidates_only(setting):
-    x, y, clf, labeled, unlabeled, memory, disk = setting
+    _, y, clf, labeled, unlabeled, memory, disk = setting
     strategy = TopCandidates(BreakingTies(), keep=100, seed=0)
     strategy.query(clf, disk, unlabeled, labeled, y[labeled], n=10)
     full = BreakingTies(seed=0)
@@ -80,14 +80,14 @@ def test_split_never_straddles_a_storage_chunk(setting):
 
 
 def test_errors_name_the_argument(setting):
-    x, y, clf, labeled, unlabeled, memory, disk = setting
+    _, y, clf, labeled, unlabeled, _, disk = setting
     with pytest.raises(InvalidArgumentError, match="scorer must be a ProbabilityScoringStrategy"):
         TopCandidates(GreedyCoreset())
     with pytest.raises(InvalidArgumentError, match="keep must be an int >= 1, got 0"):
         TopCandidates(BreakingTies(), keep=0)
     with pytest.raises(InvalidArgumentError, match="then must be a QueryStrategy or None, got 3"):
         TopCandidates(BreakingTies(), then=3)
-    with pytest.raises(InvalidArgumentError, match="client must be None, a distributed.Client"):
+    with pytest.raises(InvalidArgumentError, match=r"client must be None, a distributed\.Client"):
         TopCandidates(BreakingTies(), client=5)
     strategy = TopCandidates(BreakingTies(), seed=0)
     with pytest.raises(MissingCapabilityError, match="TopCandidates needs a trained classifier"):
