@@ -12,12 +12,22 @@ from activetext.exceptions import InvalidArgumentError, LabelCountMismatchError
 
 def test_fixed_fraction_by_hand():
     manager = FixedFraction(budget=0.5, window=4)
-    # 0.1: nothing spent, the median of [0.1] is 0.1 -> label; 0.9: spent 1/4, median of [0.1, 0.9] is 0.5 -> label;
-    # then 2 labels in a window of 4 spend the budget of 0.5: no more labels until older decisions leave the window
-    assert manager.decide([0.1, 0.9, 0.2, 0.8]).tolist() == [True, True, False, False]
+    # 0.1: a first label would be 1 of 1 document, over half -> no; 0.9: 1 of 2 is allowed, and 0.9 is above the
+    # median 0.5 of [0.1, 0.9] -> label; 0.2: 2 of 3 is over half -> no; 0.8: 2 of 4, above the median 0.5 -> label
+    assert manager.decide([0.1, 0.9, 0.2, 0.8]).tolist() == [False, True, False, True]
     assert manager.spending == 0.5 and (manager.n_seen, manager.n_queried) == (4, 2)
-    # the first two decisions leave the window: 0.95 is above the median of the last four utilities
-    assert manager.decide([0.0, 0.95]).tolist() == [False, True]
+    # 0.0: 3 of 5 is over half; 0.95: 3 of 6 is allowed overall, but 2 labels among the last 4 decisions spend the
+    # window's budget
+    assert manager.decide([0.0, 0.95]).tolist() == [False, False]
+    # 0.99: 3 of 7, 1 label among the last 4 decisions, above the median 0.875 of [0.8, 0.0, 0.95, 0.99]
+    assert manager.decide([0.99]).tolist() == [True]
+
+
+def test_the_budget_used_never_exceeds_the_budget_set_even_on_a_short_stream():
+    manager = VariableUncertainty(0.1, window=1000)
+    decisions = np.concatenate([manager.decide(np.ones(7)) for _ in range(50)])  # 350 documents, all wanted
+    assert np.all(np.cumsum(decisions) <= 0.1 * np.arange(1, 351) + 1e-9)
+    assert decisions.sum() == 35
 
 
 def test_variable_uncertainty_by_hand():

@@ -3,7 +3,9 @@
 In a stream, documents arrive one by one and each must be decided on at once, under a labeling budget: the
 share of documents that may be labeled. A budget manager turns each document's *utility* (how useful its label
 would be, in [0, 1]; for example the model's uncertainty ``1 - max probability``) into a yes or no, keeping the
-spending at the budget. Spending is measured over a sliding window of the most recent decisions, so memory stays
+spending at the budget. Two rules cap the spending: the labels so far never exceed ``budget`` times the documents
+so far (so the budget used never exceeds the budget set), and the labels among the most recent ``window``
+decisions never exceed ``budget`` times ``window`` (so a quiet stretch is not followed by a burst). Memory stays
 bounded however long the stream is.
 
 * :class:`FixedFraction` labels the documents whose utility is in the top ``budget`` share of the recent ones.
@@ -61,7 +63,8 @@ class BudgetManager(ABC):
         The share of documents that may be labeled, in (0, 1].
     window : int
         Spending is the number of labels among the last ``window`` decisions, divided by ``window``; a label is
-        allowed while it is below ``budget``.
+        allowed while it is below ``budget``, and while the labels so far, this one included, are at most
+        ``budget`` times the documents so far, this one included.
     """
 
     requires_features: bool = False
@@ -108,7 +111,9 @@ class BudgetManager(ABC):
         rows = self._check_features(features, values.size)
         decisions = np.zeros(values.size, dtype=bool)
         for i, utility in enumerate(values.tolist()):
-            within = self.budget >= 1.0 or self.spending < self.budget
+            within = self.budget >= 1.0 or (
+                self.spending < self.budget and self.n_queried + 1 <= self.budget * (self.n_seen + 1) + 1e-9
+            )
             decisions[i] = self._decide_one(utility, within, None if rows is None else rows[i])
             self._recent.append(bool(decisions[i]))
             self.n_seen += 1
@@ -156,8 +161,8 @@ class FixedFraction(BudgetManager):
     Examples
     --------
     >>> manager = FixedFraction(budget=0.5, window=4)
-    >>> manager.decide([0.1, 0.9, 0.2, 0.8]).tolist()  # 2 labels of a window of 4 spend the budget
-    [True, True, False, False]
+    >>> manager.decide([0.1, 0.9, 0.2, 0.8]).tolist()  # one label per two documents at most
+    [False, True, False, True]
     """
 
     def __init__(self, budget: float, window: int = 1000):

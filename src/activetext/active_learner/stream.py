@@ -149,7 +149,7 @@ class StreamBasedActiveLearner:
     ...     num_classes=2, retrain_every=5, incremental=True)
     >>> summary = learner.run(x, ask=lambda request: y[request.position])
     >>> summary.labels_received, round(summary.budget_used, 3)
-    (100, 0.05)
+    (99, 0.05)
     >>> float((learner.predict(x) == y).mean()) > 0.95
     True
     """
