@@ -171,6 +171,8 @@ def main() -> None:
                         strategy,
                         "--size",
                         str(size),
+                        "--iterations",
+                        "2",
                     ]
                     result = run(command, args.timeout, args.memory_limit_gib)
                     if result["status"] in ("timeout", "out_of_memory"):
