@@ -69,3 +69,13 @@ def test_boundary_pairs_refuse_bad_input():
         boundary_pairs(PROBA, np.array([0, 0, 2, 2]), n_pairs=1)
     with pytest.raises(InvalidArgumentError, match="n_pairs"):
         boundary_pairs(PROBA, LABELS, n_pairs=0)
+
+
+def test_with_three_classes_every_pair_of_classes_gets_a_pair_first():
+    # classes 0 and 1 are confused, class 2 is clear; closeness by hand:
+    # (0, 1): 0.5 + 0.5 = 1.0   (1, 3): 0.5 + 0.4 = 0.9   (0, 2): 0.0 + 0.1   (2, 3): 0.1 + 0.0   (1, 2): 0.0
+    proba = np.array([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.1, 0.0, 0.9], [0.6, 0.4, 0.0]])
+    labels = np.array([0, 1, 2, 0])
+    assert boundary_pairs(proba, labels, n_pairs=3, spread_class_pairs=False).tolist() == [[0, 1], [1, 3], [0, 2]]
+    assert boundary_pairs(proba, labels, n_pairs=3).tolist() == [[0, 1], [0, 2], [1, 2]]
+    assert len(boundary_pairs(proba, labels, n_pairs=10)) == 5

@@ -37,13 +37,21 @@ def pair_closeness(proba: np.ndarray, labels: np.ndarray, first: np.ndarray, sec
     return proba[first, labels[second]] + proba[second, labels[first]]
 
 
-def boundary_pairs(proba: np.ndarray, labels: np.ndarray, n_pairs: int, max_anchors: int = 200) -> np.ndarray:
+def boundary_pairs(
+    proba: np.ndarray,
+    labels: np.ndarray,
+    n_pairs: int,
+    max_anchors: int = 200,
+    spread_class_pairs: bool = True,
+) -> np.ndarray:
     """Return the pairs of labeled documents of different classes that sit closest to the decision boundary.
 
     The ``max_anchors`` documents the classifier fits worst (lowest probability of their own label) are the
-    anchors; every anchor is paired with each document of another class, the pairs are ranked by
-    :func:`pair_closeness` (highest first, ties in order of position) and the best ``n_pairs`` distinct pairs are
-    kept. Memory is ``max_anchors * n``, never ``n * n``.
+    anchors; every anchor is paired with each document of another class and the pairs are ranked by
+    :func:`pair_closeness` (highest first, ties in order of position). With ``spread_class_pairs`` the ranking
+    takes the best pair of every pair of classes first, then the second best of each, and so on, so that with
+    more than two classes every boundary gets pairs, not only the most confused one. The best ``n_pairs``
+    distinct pairs are kept. Memory is ``max_anchors * n``, never ``n * n``.
 
     Parameters
     ----------
@@ -55,6 +63,8 @@ def boundary_pairs(proba: np.ndarray, labels: np.ndarray, n_pairs: int, max_anch
         The largest number of pairs returned.
     max_anchors : int
         How many of the worst-fitted documents are paired with the others.
+    spread_class_pairs : bool
+        Whether to take pairs of every pair of classes in turn (no effect with two classes).
 
     Returns
     -------
@@ -77,26 +87,33 @@ def boundary_pairs(proba: np.ndarray, labels: np.ndarray, n_pairs: int, max_anch
     if labels.shape != (proba.shape[0],):
         raise LabelShapeError(f"labels must have one entry per row of proba ({proba.shape[0]}), got {labels.shape}")
     labels = labels.astype(np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() >= proba.shape[1]):
+    num_classes = proba.shape[1]
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise InvalidArgumentError(
-            f"labels must be class indices in [0, {proba.shape[1]}), got {np.unique(labels)[:8].tolist()}"
+            f"labels must be class indices in [0, {num_classes}), got {np.unique(labels)[:8].tolist()}"
         )
     n = labels.size
     if n < 2 or np.unique(labels).size < 2:
         return np.empty((0, 2), dtype=np.int64)
     own = proba[np.arange(n), labels]
     anchors = np.argsort(own, kind="stable")[: min(max_anchors, n)]
-    # closeness of every (anchor, document) pair: max_anchors x n
-    closeness = proba[anchors][:, labels] + proba[:, labels[anchors]].T
-    closeness[labels[anchors][:, None] == labels[None, :]] = -np.inf
-    order = np.argsort(-closeness, axis=None, kind="stable")
+    # closeness of every (anchor, document) pair of different classes: at most max_anchors x n entries
+    rows, columns = np.nonzero(labels[anchors][:, None] != labels[None, :])
+    first, second = anchors[rows], columns
+    closeness = pair_closeness(proba, labels, first, second)
+    order = np.argsort(-closeness, kind="stable")
+    if spread_class_pairs:
+        low, high = np.minimum(labels[first], labels[second]), np.maximum(labels[first], labels[second])
+        group = (low * num_classes + high)[order]
+        by_group = np.argsort(group, kind="stable")  # within a group still in order of closeness
+        starts = np.searchsorted(group[by_group], group[by_group])
+        rank = np.empty(order.size, dtype=np.int64)
+        rank[by_group] = np.arange(order.size) - starts
+        order = order[np.lexsort((np.arange(order.size), rank))]
     pairs: list[tuple[int, int]] = []
     seen: set[tuple[int, int]] = set()
-    for flat in order:
-        row, column = divmod(int(flat), n)
-        if not np.isfinite(closeness[row, column]):
-            break
-        pair = tuple(sorted((int(anchors[row]), column)))
+    for position in order:
+        pair = (int(min(first[position], second[position])), int(max(first[position], second[position])))
         if pair in seen:
             continue
         seen.add(pair)

@@ -91,6 +91,7 @@ class CallableGenerator(CandidateGenerator):
         n: int,
         rng: np.random.Generator,
     ) -> list[str]:
+        """Call the function with ``(list(texts), labels, n, rng)``; the classifier is not passed."""
         return self.function(list(texts), labels, n, rng)  # type: ignore[return-value]
 
     def __repr__(self) -> str:

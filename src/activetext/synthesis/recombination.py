@@ -90,6 +90,13 @@ class BoundaryRecombination(CandidateGenerator):
         n: int,
         rng: np.random.Generator,
     ) -> list[str]:
+        """Return ``n`` recombinations of boundary pairs (see :meth:`CandidateGenerator.generate`).
+
+        Raises
+        ------
+        SynthesisError
+            If the non-empty labeled texts do not cover at least two classes.
+        """
         documents, _, pairs = boundary_documents(
             texts,
             labels,

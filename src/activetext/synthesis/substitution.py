@@ -23,6 +23,17 @@ __all__ = ["EmbeddingNeighbourSubstitution", "match_case"]
 def match_case(word: str, like: str) -> str:
     """Return ``word`` written in the case of ``like``: all capitals, a capital first letter, or lower case.
 
+    Parameters
+    ----------
+    word : str
+        The replacement, in lower case.
+    like : str
+        The word it replaces.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> match_case("dull", "GREAT"), match_case("dull", "Great"), match_case("dull", "great")
@@ -166,6 +177,16 @@ class EmbeddingNeighbourSubstitution(CandidateGenerator):
         n: int,
         rng: np.random.Generator,
     ) -> list[str]:
+        """Return up to ``n`` rewritten boundary documents (see :meth:`CandidateGenerator.generate`).
+
+        A pair whose documents have no word with a better-scoring neighbour gives no candidate, so fewer than
+        ``n`` texts may come back.
+
+        Raises
+        ------
+        SynthesisError
+            If the non-empty labeled texts do not cover at least two classes.
+        """
         labels = np.asarray(labels, dtype=np.int64)
         documents, classes, pairs = boundary_documents(
             texts,
