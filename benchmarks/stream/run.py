@@ -61,7 +61,7 @@ def hashed(texts: np.ndarray):
 
 def learner_for(num_classes: int, manager, *, incremental: bool) -> StreamBasedActiveLearner:
     if incremental:
-        factory = SklearnClassifierFactory(SGDClassifier(loss="modified_huber", alpha=1e-5, random_state=0))
+        factory = SklearnClassifierFactory(SGDClassifier(loss="log_loss", alpha=1e-5, random_state=0))
         return StreamBasedActiveLearner(
             factory, manager, num_classes, utility="margin", retrain_every=10, incremental=True
         )
@@ -146,7 +146,7 @@ def main() -> None:
                     "features": "HashingVectorizer(2**18, unigrams and bigrams, l2), stateless",
                     "stream": "the training split in a seeded random order, batches of 20",
                     "retraining": "ConfidenceEnhancedLinearSVC on all labels every 10 labels; or SGDClassifier "
-                    "(modified Huber) updated with partial_fit every 10 labels",
+                    "(log loss) updated with partial_fit every 10 labels",
                     "utility": "margin",
                     "evaluation": "the test split, every 500 documents and at the end",
                     "passive": "the same SVM on every label of the training split",
