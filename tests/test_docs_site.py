@@ -102,7 +102,9 @@ def test_site_builds_strictly(site):
 def test_site_links_the_repository_files_it_publishes(site):
     program = site / "files" / "examples" / "article_program.py"
     assert program.read_bytes() == (ROOT / "examples" / "article_program.py").read_bytes()
-    assert 'href="files/examples/article_program.py"' in (site / "getting-started.html").read_text(encoding="utf-8")
+    shown = (site / "files" / "examples" / "article_program.html").read_text(encoding="utf-8")
+    assert "fetch_20newsgroups" in shown and 'href="article_program.py"' in shown
+    assert 'href="files/examples/article_program.html"' in (site / "getting-started.html").read_text(encoding="utf-8")
     for report in (ROOT / "benchmarks" / "results" / "simulation").glob("*/report.md"):
         folder = site / "files" / report.parent.relative_to(ROOT)
         assert (folder / "report.html").is_file(), report
