@@ -28,6 +28,8 @@ __all__ = [
     "balanced_initialization",
     "diverse_initialization",
     "random_initialization",
+    "random_initialization_balanced",
+    "random_initialization_stratified",
     "stratified_initialization",
     "zero_shot_initialization",
 ]
@@ -137,6 +139,13 @@ def balanced_initialization(y: Any, n_samples: int = 10, seed: Seed = None) -> n
         allocation[open_classes] += grant
         remaining -= int(grant.sum())
     return _draw(groups, allocation, rng)
+
+
+random_initialization_stratified = stratified_initialization
+"""small-text's name for :func:`stratified_initialization` (``y, n_samples`` have the same meaning)."""
+
+random_initialization_balanced = balanced_initialization
+"""small-text's name for :func:`balanced_initialization` (``y, n_samples`` have the same meaning)."""
 
 
 class ColdStart(str, enum.Enum):
