@@ -311,9 +311,15 @@ class SklearnClassifier(Classifier):
     # --- persistence -----------------------------------------------------------------------------------------
 
     def save(self, folder: str | Path) -> None:
-        """Write the classifier (configuration and fitted models) to ``folder/model.joblib``."""
+        """Write the classifier (configuration and fitted models) to ``folder/model.joblib``.
+
+        The same fitted state gives the same bytes in any process: scikit-learn's text vectorizers cache the
+        memory address of their stop-word list (``_stop_words_id``), which is dropped before writing (they
+        recompute it when next used).
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        _forget_object_addresses(getattr(self, "models_", []), seen=set())
         joblib.dump(self, folder / _MODEL_FILE)
 
     @classmethod
@@ -323,6 +329,25 @@ class SklearnClassifier(Classifier):
 
     def __repr__(self) -> str:
         return f"SklearnClassifier({self.estimator!r}, num_classes={self.num_classes})"
+
+
+_OBJECT_ADDRESS_ATTRIBUTES = ("_stop_words_id",)
+"""Attributes of scikit-learn estimators that hold a memory address (``id()``), different in every process."""
+
+
+def _forget_object_addresses(value: Any, seen: set[int]) -> None:
+    """Drop the attributes holding memory addresses from every estimator reachable from ``value``."""
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, BaseEstimator):
+        for name in _OBJECT_ADDRESS_ATTRIBUTES:
+            value.__dict__.pop(name, None)
+        for attribute in vars(value).values():
+            _forget_object_addresses(attribute, seen)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _forget_object_addresses(item, seen)
 
 
 def _sample_weight_argument(model: BaseEstimator, sample_weight: np.ndarray) -> dict[str, np.ndarray]:
