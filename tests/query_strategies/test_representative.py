@@ -482,6 +482,11 @@ def test_average_linkage_matches_scipy_on_pdist(size, clusters, chunk_size, seed
     vectors = np.random.default_rng(seed).normal(size=(size, 3))
     ours = average_linkage_clusters(vectors, n_clusters=clusters, chunk_size=chunk_size)
     reference = fcluster(linkage(pdist(vectors), method="average"), t=clusters, criterion="maxclust")
+    # the trivial cuts by definition: older scipy (1.10, 1.11) may cut two documents wrongly, either way
+    if clusters == 1:
+        reference = np.ones(size, dtype=np.int64)
+    elif clusters >= size:
+        reference = np.arange(size)
     # the same partition (labels may be numbered differently)
     pairs = {(int(a), int(b)) for a, b in zip(ours, reference, strict=True)}
     assert len(pairs) == len(set(ours.tolist())) == len(set(reference.tolist()))

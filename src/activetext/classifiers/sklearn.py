@@ -313,13 +313,14 @@ class SklearnClassifier(Classifier):
     def save(self, folder: str | Path) -> None:
         """Write the classifier (configuration and fitted models) to ``folder/model.joblib``.
 
-        The same fitted state gives the same bytes in any process: scikit-learn's text vectorizers cache the
-        memory address of their stop-word list (``_stop_words_id``), which is dropped before writing (they
-        recompute it when next used).
+        The same fitted state gives the same bytes in any process. Two attributes of scikit-learn's text
+        vectorizers would differ from process to process and are dropped before writing: the memory address of
+        the stop-word list (``_stop_words_id``, recomputed when next used) and, in scikit-learn before 1.5, the set
+        of pruned terms (``stop_words_``, kept for inspection only; its order follows Python's hash seed).
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        _forget_object_addresses(getattr(self, "models_", []), seen=set())
+        _drop_volatile_attributes(getattr(self, "models_", []), seen=set())
         joblib.dump(self, folder / _MODEL_FILE)
 
     @classmethod
@@ -331,23 +332,25 @@ class SklearnClassifier(Classifier):
         return f"SklearnClassifier({self.estimator!r}, num_classes={self.num_classes})"
 
 
-_OBJECT_ADDRESS_ATTRIBUTES = ("_stop_words_id",)
-"""Attributes of scikit-learn estimators that hold a memory address (``id()``), different in every process."""
+_VOLATILE_ATTRIBUTES = ("_stop_words_id", "stop_words_")
+"""Fitted attributes of scikit-learn estimators whose pickled bytes differ between processes and that prediction
+does not use: a memory address, and a set of strings (ordered by the hash seed). scikit-learn's documentation says
+``stop_words_`` can be removed before pickling."""
 
 
-def _forget_object_addresses(value: Any, seen: set[int]) -> None:
-    """Drop the attributes holding memory addresses from every estimator reachable from ``value``."""
+def _drop_volatile_attributes(value: Any, seen: set[int]) -> None:
+    """Drop :data:`_VOLATILE_ATTRIBUTES` from every estimator reachable from ``value``."""
     if id(value) in seen:
         return
     seen.add(id(value))
     if isinstance(value, BaseEstimator):
-        for name in _OBJECT_ADDRESS_ATTRIBUTES:
+        for name in _VOLATILE_ATTRIBUTES:
             value.__dict__.pop(name, None)
         for attribute in vars(value).values():
-            _forget_object_addresses(attribute, seen)
+            _drop_volatile_attributes(attribute, seen)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _forget_object_addresses(item, seen)
+            _drop_volatile_attributes(item, seen)
 
 
 def _sample_weight_argument(model: BaseEstimator, sample_weight: np.ndarray) -> dict[str, np.ndarray]:

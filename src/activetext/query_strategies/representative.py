@@ -668,8 +668,11 @@ def average_linkage_clusters(
         )
     vectors = np.asarray(vectors, dtype=np.float64)
     size = vectors.shape[0]
-    if size < 2:
+    # the trivial cuts are answered here: older scipy (1.10, 1.11) may cut two documents wrongly, either way
+    if size < 2 or n_clusters == 1:
         return np.zeros(size, dtype=np.int64)
+    if n_clusters is not None and n_clusters >= size:
+        return np.arange(size, dtype=np.int64)
     squared_norms = np.einsum("ij,ij->i", vectors, vectors)
     condensed = np.empty(size * (size - 1) // 2, dtype=np.float64)
     for start in range(0, size, chunk_size):
