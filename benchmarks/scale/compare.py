@@ -120,6 +120,7 @@ def main() -> None:
         help="skip a small-text size whose projected run (all iterations) exceeds this many seconds",
     )
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "scale.json")
+    parser.add_argument("--merge", action="store_true", help="keep the output's other runs, replace the ones rerun")
     args = parser.parse_args()
     meta = json.loads((WORK_DIR / "meta.json").read_text())
     runs: list[dict] = []
@@ -201,6 +202,11 @@ def main() -> None:
                 setup="tfidf",
                 strategy=strategy,
             )
+    if args.merge and args.output.is_file():
+        rerun = {(r["library"], r["setup"], r["strategy"], r["size"]) for r in runs}
+        previous = json.loads(args.output.read_text())["runs"]
+        kept = [r for r in previous if (r["library"], r["setup"], r["strategy"], r["size"]) not in rerun]
+        runs[:0] = kept
     table = markdown(runs, meta)
     print(table)
     args.output.parent.mkdir(parents=True, exist_ok=True)

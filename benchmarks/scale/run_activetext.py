@@ -9,6 +9,7 @@ BATCH documents and labels them with their true labels. Printed: one ``RESULT {j
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
 import time
 
@@ -35,7 +36,9 @@ class ProjectedFeatures(EmbeddingSource):
         import scipy.sparse as sp
         from sklearn.random_projection import SparseRandomProjection
 
-        self.projection = SparseRandomProjection(n_components=256, random_state=0).fit(sp.csr_matrix((1, n_features)))
+        self.projection = SparseRandomProjection(n_components=256, dense_output=True, random_state=0).fit(
+            sp.csr_matrix((1, n_features), dtype=np.float32)
+        )
 
     def _embed(self, clf, dataset, indices):
         return self.projection.transform(dataset[indices].x).astype(np.float32)
@@ -115,6 +118,10 @@ def main() -> None:
         t1 = time.perf_counter()
         unlabeled = np.setdiff1d(np.arange(args.size), labeled)
         TimedBreakingTies.seconds = 0.0
+        if client is not None:  # the single-machine check below needs `then` in the state it has now
+            then_before = copy.copy(strategy.then)
+            if then_before is not None:
+                then_before.rng = copy.deepcopy(strategy.then.rng)
         picked = strategy.query(clf, dataset, unlabeled, labeled, y[labeled], n=BATCH)
         t2 = time.perf_counter()
         if isinstance(strategy, TopCandidates):
@@ -133,7 +140,7 @@ def main() -> None:
             }
         )
         if client is not None:  # the same query on this machine alone must pick the same documents
-            here = TopCandidates(strategy.scorer, keep=strategy.keep, then=strategy.then, chunk_size=CHUNK, seed=0)
+            here = TopCandidates(strategy.scorer, keep=strategy.keep, then=then_before, chunk_size=CHUNK, seed=0)
             equal_to_single_machine.append(
                 here.query(clf, dataset, unlabeled, labeled, y[labeled], n=BATCH).tolist() == picked.tolist()
             )

@@ -61,9 +61,9 @@ def main() -> None:
         from sklearn.random_projection import SparseRandomProjection
 
         x = read_store_rows(TFIDF_DIR, args.size)
-        EmbeddingClassifier.projection = SparseRandomProjection(n_components=256, random_state=0).fit(
-            sp.csr_matrix((1, N_FEATURES))
-        )
+        EmbeddingClassifier.projection = SparseRandomProjection(
+            n_components=256, dense_output=True, random_state=0
+        ).fit(sp.csr_matrix((1, N_FEATURES), dtype=np.float32))
     else:
         x = np.array(np.load(EMBEDDINGS, mmap_mode="r")[: args.size])
     dataset = SklearnDataset(x, y)

@@ -63,9 +63,10 @@ def test_memmap_pool_on_the_cluster_equals_this_machine(cluster, tmp_path):
     np.testing.assert_array_equal(here.last_scores, there.last_scores)
     assert there.last_timings["scoring"] > 0
 
-    coreset = GreedyCoreset(PrecomputedEmbeddings(pool.x), seed=0)
-    here = TopCandidates(BreakingTies(), keep=300, then=coreset, chunk_size=400, seed=7)
-    there = TopCandidates(BreakingTies(), keep=300, then=coreset, chunk_size=400, client=client, seed=7)
+    here = TopCandidates(BreakingTies(), keep=300, then=GreedyCoreset(PrecomputedEmbeddings(pool.x), seed=0), seed=7)
+    there = TopCandidates(
+        BreakingTies(), keep=300, then=GreedyCoreset(PrecomputedEmbeddings(pool.x), seed=0), client=client, seed=7
+    )
     assert (
         here.query(clf, pool, unlabeled, labeled, y[labeled], n=20).tolist()
         == there.query(clf, pool, unlabeled, labeled, y[labeled], n=20).tolist()
