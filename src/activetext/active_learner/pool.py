@@ -7,6 +7,8 @@ oracle reveals; in a real project they are usually all ``-1``.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +199,9 @@ class PoolBasedActiveLearner:
         ------
         NotInitializedError
             Before ``initialize_data`` or ``initialize``.
+        InvalidArgumentError
+            If ``num_samples`` is not a positive int, or ``query_strategy_kwargs`` is not a dict of keyword
+            arguments the strategy's ``query`` takes.
         PoolExhaustedException
             If ``num_samples`` exceeds the unlabeled pool.
         EmptyPoolException
@@ -206,15 +211,9 @@ class PoolBasedActiveLearner:
         num_samples = check_positive_int(num_samples, name="num_samples")
         indices_labeled = np.flatnonzero(state.labeled)
         indices_unlabeled = np.flatnonzero(state.unlabeled)
-        queried = self.query_strategy.query(
-            self._classifier,
-            self.dataset,
-            indices_unlabeled,
-            indices_labeled,
-            state.y[indices_labeled],
-            n=num_samples,
-            **(query_strategy_kwargs or {}),
-        )
+        arguments = (self._classifier, self.dataset, indices_unlabeled, indices_labeled, state.y[indices_labeled])
+        kwargs = self._check_query_strategy_kwargs(query_strategy_kwargs, arguments, num_samples)
+        queried = self.query_strategy.query(*arguments, n=num_samples, **kwargs)
         queried = np.asarray(queried, dtype=np.int64)
         if (
             queried.shape != (num_samples,)
@@ -428,6 +427,27 @@ class PoolBasedActiveLearner:
         if array.ndim == 1 and array.shape[0] != count:
             raise LabelCountMismatchError(f"{name} must have {count} labels, one per document, got {array.shape[0]}")
         return check_single_labels(array, num_classes, n_samples=count, name=name, allow_unlabeled=False)
+
+    def _check_query_strategy_kwargs(
+        self, query_strategy_kwargs: Any, arguments: tuple[Any, ...], num_samples: int
+    ) -> dict[str, Any]:
+        """Return the extra keyword arguments of the strategy's ``query`` after checking that its signature takes
+        them (an unknown or repeated keyword would otherwise surface as a ``TypeError`` from inside the call)."""
+        if query_strategy_kwargs is None:
+            return {}
+        if not isinstance(query_strategy_kwargs, Mapping):
+            raise InvalidArgumentError(
+                f"query_strategy_kwargs must be a dict of keyword arguments or None, got {query_strategy_kwargs!r}"
+            )
+        kwargs = dict(query_strategy_kwargs)
+        try:
+            inspect.signature(self.query_strategy.query).bind(*arguments, n=num_samples, **kwargs)
+        except TypeError as error:
+            raise InvalidArgumentError(
+                f"query_strategy_kwargs {sorted(map(str, kwargs))} do not fit "
+                f"{type(self.query_strategy).__name__}.query: {error}"
+            ) from error
+        return kwargs
 
     def _check_validation(self, indices_validation: Any, allowed: np.ndarray, *, name: str) -> np.ndarray:
         if indices_validation is None:
