@@ -81,6 +81,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "RandomSubsampling",
         "SEALS",
         "ScoringStrategy",
+        "TopCandidates",
         "TypiClust",
         "breaking_ties",
         "least_confidence",
@@ -98,12 +99,15 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "StoppingCriterion",
     ),
     "activetext.data": (
+        "ChunkedSparseDataset",
         "Dataset",
         "LABEL_UNLABELED",
         "LabelSetInferredWarning",
+        "MemmapDataset",
         "SklearnDataSet",
         "SklearnDataset",
         "TextDataset",
+        "write_sparse_chunks",
     ),
     "activetext.initialization": (
         "ColdStart",

@@ -5,11 +5,22 @@
 * :class:`TfidfEncoder`: TF-IDF projected by a truncated SVD, scikit-learn only.
 * :class:`CachedEncoder`: wraps any encoder with an SQLite cache keyed by the encoder's identity and the text,
   so a pool is encoded once across iterations and runs.
+* :func:`encode_to_memmap`: encodes a large pool chunk by chunk into a memory-mapped ``.npy``, resuming an
+  interrupted run.
 """
 
 from activetext.encoders.base import Encoder
 from activetext.encoders.cache import CachedEncoder
+from activetext.encoders.chunked import EncodingRun, encode_to_memmap
 from activetext.encoders.sentence_transformer import SentenceTransformerEncoder, default_model_path
 from activetext.encoders.tfidf import TfidfEncoder
 
-__all__ = ["CachedEncoder", "Encoder", "SentenceTransformerEncoder", "TfidfEncoder", "default_model_path"]
+__all__ = [
+    "CachedEncoder",
+    "Encoder",
+    "EncodingRun",
+    "SentenceTransformerEncoder",
+    "TfidfEncoder",
+    "default_model_path",
+    "encode_to_memmap",
+]

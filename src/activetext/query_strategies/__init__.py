@@ -13,6 +13,7 @@ All strategies follow one signature, ``query(clf, dataset, indices_unlabeled, in
 * :mod:`~activetext.query_strategies.multi_label`: CVIRS, label cardinality inconsistency, AAL, MMC, margins
 * :mod:`~activetext.query_strategies.wrappers`: subsampling, class balancing, SEALS, AnchorAL
 * :mod:`~activetext.query_strategies.bandit`: active learning by learning (strategy selection while running)
+* :mod:`~activetext.query_strategies.chunked`: chunked or distributed scoring with a streaming top-k
 * :mod:`~activetext.query_strategies.embeddings`: where representation strategies get their vectors
 
 Importing this package loads none of the optional dependencies.
@@ -22,6 +23,7 @@ from activetext.exceptions import EmptyPoolException, PoolExhaustedException
 from activetext.query_strategies.bandit import ActiveLearningByLearning
 from activetext.query_strategies.base import ProbabilityScoringStrategy, QueryStrategy, ScoringStrategy
 from activetext.query_strategies.bayesian import BALD, BatchBALD
+from activetext.query_strategies.chunked import TopCandidates
 from activetext.query_strategies.committee import Committee, Disagreement, QueryByCommittee
 from activetext.query_strategies.diversity import (
     EmbeddingKMeans,
@@ -107,6 +109,7 @@ __all__ = [
     "RandomSampling",
     "RandomSubsampling",
     "ScoringStrategy",
+    "TopCandidates",
     "TypiClust",
     "breaking_ties",
     "least_confidence",

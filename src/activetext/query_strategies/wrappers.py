@@ -506,7 +506,8 @@ class SEALS(_NeighbourhoodWrapper):
     The index holds every document of the dataset and is built once per dataset (embedding every document once,
     ``chunk_size`` at a time); when documents are appended to the dataset, only they are added. The neighbour list
     of each labeled document is kept between queries, so a query searches only the newly labeled documents (with
-    an approximate index, about ``O(log n)`` each), plus the few whose kept list ran out of unlabeled neighbours. Use embeddings that do not change between queries
+    an approximate index, about ``O(log n)`` each), plus the few whose kept list ran out of unlabeled neighbours.
+    Use embeddings that do not change between queries
     (:class:`~activetext.query_strategies.embeddings.PrecomputedEmbeddings` or ``FeatureEmbeddings``); with
     ``ClassifierEmbeddings`` the index keeps the classifier's representation from the first query.
 
