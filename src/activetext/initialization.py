@@ -21,7 +21,7 @@ from activetext.data.datasets import Dataset
 from activetext.data.labels import LABEL_UNLABELED, check_multi_labels, check_single_labels, is_multi_label
 from activetext.exceptions import InvalidArgumentError
 from activetext.utils.random import Seed, make_rng
-from activetext.utils.validation import check_positive_int
+from activetext.utils.validation import as_array, check_positive_int
 
 __all__ = [
     "ColdStart",
@@ -269,7 +269,7 @@ def zero_shot_initialization(
 
 
 def _check_embeddings(embeddings: Any, *, name: str) -> np.ndarray:
-    vectors = np.asarray(embeddings, dtype=np.float64)
+    vectors = as_array(embeddings, name=name, dtype=np.float64)
     if vectors.ndim != 2 or vectors.shape[0] == 0 or vectors.shape[1] == 0:
         raise InvalidArgumentError(
             f"{name} must be a non-empty 2-d array (one row per item), got shape {vectors.shape}"

@@ -38,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from activetext.exceptions import InvalidArgumentError
-from activetext.utils.validation import check_indices, check_positive_int
+from activetext.utils.validation import as_array, check_indices, check_positive_int
 
 __all__ = [
     "AllOf",
@@ -249,7 +249,7 @@ def _check_predictions(
             ]
         array = matrix.toarray() != 0
     else:
-        array = np.asarray(predictions)
+        array = as_array(predictions, name="predictions")
         if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
             raise InvalidArgumentError(
                 f"predictions must be class indices or a 0/1 indicator matrix, got an array of dtype {array.dtype}"
@@ -303,7 +303,7 @@ def _check_proba(proba: Any, num_classes: int, multi_label: bool, indices_stoppi
         )
     if sp.issparse(proba):
         raise InvalidArgumentError("proba must be a dense array of probabilities, got a sparse matrix")
-    array = np.asarray(proba)
+    array = as_array(proba, name="proba")
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
         raise InvalidArgumentError(f"proba must hold numbers, got an array of dtype {array.dtype}")
     if array.ndim != 2 or array.shape[1] != num_classes:

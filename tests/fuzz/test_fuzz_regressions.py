@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from activetext.active_learner import PoolBasedActiveLearner
+from activetext.active_learner import PoolBasedActiveLearner, StreamBasedActiveLearner
+from activetext.active_learner.budget import FixedFraction
 from activetext.classifiers import ConfidenceEnhancedLinearSVC
 from activetext.classifiers.factories import SklearnClassifierFactory
 from activetext.data import SklearnDataset
-from activetext.exceptions import InvalidArgumentError
+from activetext.data.labels import check_multi_labels, check_single_labels
+from activetext.exceptions import (
+    ActiveTextError,
+    InvalidArgumentError,
+    InvalidIndicesError,
+    LabelShapeError,
+)
+from activetext.initialization import diverse_initialization, stratified_initialization, zero_shot_initialization
 from activetext.query_strategies import RandomSampling
+from activetext.stopping_criteria import KappaAverage, OverallUncertainty
+from activetext.utils.validation import check_indices
 
 X = np.random.default_rng(0).normal(size=(12, 3))
 
@@ -38,3 +49,71 @@ def test_query_strategy_kwargs_that_do_not_fit_the_strategy_are_refused(kwargs):
 def test_query_strategy_kwargs_that_fit_are_passed_on():
     learner = feature_learner()
     assert learner.query(2, query_strategy_kwargs={}).size == 2
+
+
+RAGGED = [[0], [1, 2]]
+
+
+def test_ragged_labels_and_indices_are_refused_by_the_pool_learner():
+    # was: numpy's ValueError ("setting an array element with a sequence") from np.asarray
+    learner = feature_learner()
+    learner.query(2)
+    before = (learner.y, learner.indices_queried)
+    with pytest.raises(LabelShapeError):
+        learner.update(RAGGED)
+    with pytest.raises(LabelShapeError):
+        learner.update_label_at(0, RAGGED)
+    with pytest.raises(InvalidIndicesError):
+        learner.initialize_data(RAGGED, [0, 1])
+    with pytest.raises(InvalidIndicesError):
+        learner.update(learner.indices_queried.tolist() and [0, 1], indices_validation=RAGGED)
+    np.testing.assert_array_equal(learner.y, before[0])
+    np.testing.assert_array_equal(learner.indices_queried, before[1])
+
+
+def test_multi_label_update_with_a_scalar_is_refused():
+    # was: TypeError from len() of a scalar
+    pool = SklearnDataset(X, sp.csr_matrix((len(X), 2), dtype=np.int64))
+    learner = PoolBasedActiveLearner(SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()), RandomSampling(0), pool)
+    learner.initialize_data([0, 1], sp.csr_matrix([[1, 0], [0, 1]]))
+    learner.query(2)
+    for labels in (None, 5):
+        with pytest.raises(LabelShapeError):
+            learner.update(labels)
+    assert learner.indices_queried.size == 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: check_single_labels(RAGGED, 3),
+        lambda: check_multi_labels([[0, 1], [1]], 2),
+        lambda: check_indices(RAGGED, 5),
+        lambda: SklearnDataset([[0.0, 1.0], [1.0]], target_labels=[0, 1]),
+        lambda: SklearnDataset(np.zeros((3, 2)), [*RAGGED, [1]], target_labels=[0, 1]),
+        lambda: SklearnDataset(np.zeros((3, 2)), target_labels=RAGGED),
+        lambda: SklearnDataset(np.zeros((3, 2)), [0, 1, 0], target_labels=[0, 1])[RAGGED],
+        lambda: KappaAverage(2).stop(predictions=RAGGED),
+        lambda: OverallUncertainty(2).stop(proba=[[0.5, 0.5], [1.0]]),
+        lambda: diverse_initialization([[0.0, 1.0], [1.0]], 1),
+        lambda: diverse_initialization([["a", "b"], ["c", "d"]], 1),
+        lambda: zero_shot_initialization([[0.0, 1.0]], [[1.0], [0.0, 1.0]], 1),
+        lambda: stratified_initialization(RAGGED, 1),
+    ],
+)
+def test_ragged_or_unconvertible_arrays_raise_documented_errors(call):
+    # was: numpy's ValueError from np.asarray
+    with pytest.raises(ActiveTextError):
+        call()
+
+
+def test_stream_learner_refuses_ragged_labels_and_rows():
+    learner = StreamBasedActiveLearner(
+        SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()), FixedFraction(1.0), num_classes=2
+    )
+    with pytest.raises(InvalidArgumentError):
+        learner.process([[[0.0], [1.0, 2.0]]])  # one ragged row
+    (request,) = learner.process([[0.0, 1.0]])
+    with pytest.raises(LabelShapeError):
+        learner.teach_many([request.ticket], RAGGED)
+    assert [r.ticket for r in learner.pending] == [request.ticket]

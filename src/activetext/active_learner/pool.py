@@ -25,13 +25,14 @@ from activetext.exceptions import (
     InvalidArgumentError,
     InvalidIndicesError,
     LabelCountMismatchError,
+    LabelShapeError,
     NoPendingQueryError,
     NotInitializedError,
 )
 from activetext.query_strategies.base import QueryStrategy
 from activetext.stopping_criteria import StoppingCriterion
 from activetext.utils.random import Seed, make_rng
-from activetext.utils.validation import check_index, check_indices, check_positive_int
+from activetext.utils.validation import as_array, check_index, check_indices, check_positive_int
 
 __all__ = ["PoolBasedActiveLearner"]
 
@@ -272,7 +273,8 @@ class PoolBasedActiveLearner:
         """
         state = self._require_state("update_label_at")
         index = self._check_labeled_index(state, index)
-        labels = self._check_labels([y] if not sp.issparse(y) and np.ndim(y) == 0 else y, 1, name="y")
+        scalar = not sp.issparse(y) and as_array(y, name="y", error=LabelShapeError).ndim == 0
+        labels = self._check_labels([y] if scalar else y, 1, name="y")
         state = state.copy()
         state.set_labels(np.array([index]), labels)
         self._apply(state, retrain)
@@ -419,11 +421,15 @@ class PoolBasedActiveLearner:
     def _check_labels(self, y: Any, count: int, *, name: str) -> np.ndarray | sp.csr_matrix:
         num_classes = self.dataset.num_classes
         if self.dataset.is_multi_label:
-            rows = y.shape[0] if sp.issparse(y) or np.ndim(y) == 2 else len(y)
+            if not sp.issparse(y):
+                y = as_array(y, name=name, error=LabelShapeError)
+                if y.ndim == 0:
+                    raise LabelShapeError(f"{name} must be an indicator matrix with {count} rows, got {y!r}")
+            rows = y.shape[0]
             if rows != count:
                 raise LabelCountMismatchError(f"{name} must have {count} rows, one per document, got {rows}")
             return check_multi_labels(y, num_classes, n_samples=count, name=name)
-        array = np.asarray(y)
+        array = as_array(y, name=name, error=LabelShapeError)
         if array.ndim == 1 and array.shape[0] != count:
             raise LabelCountMismatchError(f"{name} must have {count} labels, one per document, got {array.shape[0]}")
         return check_single_labels(array, num_classes, n_samples=count, name=name, allow_unlabeled=False)

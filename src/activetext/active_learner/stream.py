@@ -38,10 +38,11 @@ from activetext.exceptions import (
     EmptyStreamError,
     InvalidArgumentError,
     LabelCountMismatchError,
+    LabelShapeError,
     MissingCapabilityError,
     UnknownRequestError,
 )
-from activetext.utils.validation import check_positive_int
+from activetext.utils.validation import as_array, check_positive_int
 
 __all__ = ["LabelRequest", "StreamBasedActiveLearner", "StreamSummary"]
 
@@ -483,11 +484,11 @@ class StreamBasedActiveLearner:
 
     def _check_labels(self, labels: Any, count: int, *, name: str) -> list[Any]:
         if self.multi_label:
-            if not sp.issparse(labels) and np.ndim(labels) == 1 and count == 1:
+            if not sp.issparse(labels) and as_array(labels, name=name, error=LabelShapeError).ndim == 1 and count == 1:
                 labels = [labels]
             matrix = check_multi_labels(labels, self.num_classes, n_samples=count, name=name)
             return [matrix[i] for i in range(count)]
-        array = np.asarray(labels)
+        array = as_array(labels, name=name, error=LabelShapeError)
         if array.ndim != 1 or array.shape[0] != count:
             raise LabelCountMismatchError(f"{name} must hold {count} labels, one per document, got {_preview(labels)}")
         return check_single_labels(array, self.num_classes, n_samples=count, name=name, allow_unlabeled=False).tolist()
@@ -570,7 +571,10 @@ def _kind(row: Any) -> str | None:
     if sp.issparse(row):
         return "sparse rows" if row.shape[0] == 1 and row.dtype.kind in "iuf" else None
     if isinstance(row, np.ndarray | list | tuple):
-        array = np.asarray(row)
+        try:
+            array = np.asarray(row)
+        except (ValueError, TypeError):  # a ragged row
+            return None
         return "dense rows" if array.dtype.kind in "iuf" and (array.ndim == 1 or array.shape[0] == 1) else None
     return None
 

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from activetext.data.datasets import Dataset, TextDataset
 from activetext.exceptions import EmptyTextError, InvalidArgumentError, NotInitializedError
+from activetext.utils.validation import as_array
 
 __all__ = ["Classifier", "MULTI_LABEL_THRESHOLD", "check_training_data", "rows_of"]
 
@@ -117,7 +118,7 @@ def check_training_data(classifier: Classifier, train: Any, weights: np.ndarray 
             )
     if weights is None:
         return None
-    weights = np.asarray(weights, dtype=np.float64)
+    weights = as_array(weights, name="weights", dtype=np.float64)
     if weights.shape != (len(train),):
         raise InvalidArgumentError(f"weights must have shape ({len(train)},), got shape {weights.shape}")
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):

@@ -25,7 +25,7 @@ from activetext.data.labels import (
     unlabeled_like,
 )
 from activetext.exceptions import InvalidArgumentError, InvalidIndicesError, LabelShapeError
-from activetext.utils.validation import check_finite_features
+from activetext.utils.validation import as_array, check_finite_features
 
 __all__ = ["Dataset", "SklearnDataset", "SklearnDataSet", "TextDataset"]
 
@@ -163,7 +163,7 @@ class Dataset(ABC):
             if not -n_samples <= key < n_samples:
                 raise InvalidIndicesError(f"index must be in [-{n_samples}, {n_samples}), got {key}")
             return np.array([key % n_samples])
-        array = np.asarray(key)
+        array = as_array(key, name="key", error=InvalidIndicesError)
         if array.dtype == bool:
             if array.shape != (n_samples,):
                 raise InvalidIndicesError(f"a boolean mask must have shape ({n_samples},), got shape {array.shape}")
@@ -219,7 +219,7 @@ class SklearnDataset(Dataset):
                 x = x.copy()
                 x.sum_duplicates()
         else:
-            x = np.asarray(x)
+            x = as_array(x, name="x")
             if x.ndim != 2:
                 raise InvalidArgumentError(f"x must be a 2-D feature matrix, got an array of shape {x.shape}")
         check_finite_features(x, name="x")

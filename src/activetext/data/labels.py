@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from activetext.exceptions import InvalidArgumentError, InvalidLabelError, LabelShapeError
+from activetext.utils.validation import as_array
 
 __all__ = [
     "LABEL_UNLABELED",
@@ -40,7 +41,12 @@ class LabelSetInferredWarning(UserWarning):
 
 def is_multi_label(y: Any) -> bool:
     """Return whether ``y`` follows the multi-label convention (a sparse or two-dimensional indicator matrix)."""
-    return sp.issparse(y) or np.ndim(y) == 2
+    if sp.issparse(y):
+        return True
+    try:
+        return np.ndim(y) == 2
+    except (ValueError, TypeError):  # ragged: not an indicator matrix (the label checks say what is wrong)
+        return False
 
 
 def check_single_labels(
@@ -70,7 +76,7 @@ def check_single_labels(
     -------
     numpy.ndarray of int64
     """
-    array = np.asarray(y)
+    array = as_array(y, name=name, error=LabelShapeError)
     if array.ndim != 1:
         raise LabelShapeError(f"{name} must be one-dimensional for single-label data, got shape {array.shape}")
     if n_samples is not None and array.shape[0] != n_samples:
@@ -121,7 +127,7 @@ def check_multi_labels(
     if sp.issparse(y):
         matrix = sp.csr_matrix(y, copy=True)
     else:
-        array = np.asarray(y)
+        array = as_array(y, name=name, error=LabelShapeError)
         if array.ndim != 2:
             raise LabelShapeError(
                 f"{name} must be a 2-D indicator matrix for multi-label data, got shape {array.shape}"
@@ -149,7 +155,7 @@ def check_target_labels(target_labels: Any, *, name: str = "target_labels") -> i
     ``target_labels`` must be the class indices ``0 .. C-1`` (in any order); label names belong in
     ``label_names``.
     """
-    array = np.asarray(target_labels)
+    array = as_array(target_labels, name=name)
     if array.ndim != 1 or array.size == 0:
         raise InvalidArgumentError(f"{name} must be a non-empty one-dimensional array, got shape {array.shape}")
     if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):

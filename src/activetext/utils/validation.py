@@ -21,6 +21,21 @@ def _preview(values: Any, limit: int = 8) -> str:
     return f"[{shown}{', ...' if array.size > limit else ''}]"
 
 
+def as_array(value: Any, *, name: str, error: type[Exception] = InvalidArgumentError, dtype: Any = None) -> np.ndarray:
+    """Return ``np.asarray(value, dtype=dtype)``, or raise ``error`` when numpy cannot make such an array of it.
+
+    Ragged nested sequences (``[[0], [1, 2]]``) and values that do not convert to ``dtype`` make numpy raise a
+    ``ValueError`` or ``TypeError`` of its own; the public API reports them as activetext errors instead.
+    """
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (ValueError, TypeError) as cause:
+        text = repr(value)
+        preview = text if len(text) <= 80 else text[:77] + "..."
+        kind = "an array" if dtype is None else f"an array of {np.dtype(dtype).name}"
+        raise error(f"{name} must be {kind} (not ragged), got {preview}: {cause}") from cause
+
+
 def check_indices(indices: Any, n_samples: int, *, name: str = "indices", allow_empty: bool = True) -> np.ndarray:
     """Return ``indices`` as a one-dimensional int64 array after checking range and uniqueness.
 
@@ -44,7 +59,7 @@ def check_indices(indices: Any, n_samples: int, *, name: str = "indices", allow_
     InvalidIndicesError
         If the indices are not integers, not one-dimensional, negative, out of range or duplicated.
     """
-    array = np.asarray(indices)
+    array = as_array(indices, name=name, error=InvalidIndicesError)
     if array.ndim != 1:
         raise InvalidIndicesError(f"{name} must be one-dimensional, got an array of shape {array.shape}")
     if array.size == 0:
@@ -84,7 +99,7 @@ def check_index(index: Any, n_samples: int, *, name: str = "index") -> int:
 
 def check_finite_features(x: Any, *, name: str = "x") -> None:
     """Raise :class:`NonFiniteFeaturesError` if a dense or sparse numeric matrix holds NaN or infinity."""
-    values = x.data if sp.issparse(x) else np.asarray(x)
+    values = x.data if sp.issparse(x) else as_array(x, name=name)
     if not np.issubdtype(values.dtype, np.number):
         raise InvalidArgumentError(f"{name} must hold numbers, got dtype {values.dtype}")
     if np.issubdtype(values.dtype, np.integer):
