@@ -6,15 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline
 
 from activetext.active_learner import PoolBasedActiveLearner, StreamBasedActiveLearner
 from activetext.active_learner.budget import FixedFraction
 from activetext.classifiers import ConfidenceEnhancedLinearSVC
 from activetext.classifiers.factories import SklearnClassifierFactory
-from activetext.data import SklearnDataset
+from activetext.data import SklearnDataset, TextDataset
 from activetext.data.labels import check_multi_labels, check_single_labels
 from activetext.exceptions import (
     ActiveTextError,
+    EmptyTextError,
     InvalidArgumentError,
     InvalidIndicesError,
     LabelShapeError,
@@ -117,3 +120,25 @@ def test_stream_learner_refuses_ragged_labels_and_rows():
     with pytest.raises(LabelShapeError):
         learner.teach_many([request.ticket], RAGGED)
     assert [r.ticket for r in learner.pending] == [request.ticket]
+
+
+def tfidf_factory() -> SklearnClassifierFactory:
+    return SklearnClassifierFactory(make_pipeline(TfidfVectorizer(), ConfidenceEnhancedLinearSVC()))
+
+
+@pytest.mark.parametrize("texts", [["", " "], ["a", "€"], ["\x00", "\U0001f600"]])
+def test_tfidf_on_texts_without_words_raises_empty_text_error(texts):
+    # was: scikit-learn's ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    pool = TextDataset([*texts, "hockey puck ice", "baseball bat run"], target_labels=np.arange(2))
+    learner = PoolBasedActiveLearner(tfidf_factory(), RandomSampling(seed=0), pool)
+    with pytest.raises(EmptyTextError, match="no words"):
+        learner.initialize_data([0, 1], [0, 1])
+    assert not learner.is_initialized
+    learner.initialize_data([0], [0], indices_ignored=[2, 3])  # one class: a constant model, no vectorizer
+    classifier = learner.classifier
+    np.testing.assert_array_equal(learner.query(1), [1])
+    with pytest.raises(EmptyTextError):
+        learner.update([1])
+    np.testing.assert_array_equal(learner.indices_labeled, [0])
+    np.testing.assert_array_equal(learner.indices_queried, [1])
+    assert learner.classifier is classifier

@@ -22,8 +22,8 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import has_fit_parameter
 
 from activetext.classifiers.base import Classifier, check_training_data, rows_of
-from activetext.data.datasets import Dataset, SklearnDataset
-from activetext.exceptions import InvalidArgumentError, LabelShapeError, MissingCapabilityError
+from activetext.data.datasets import Dataset, SklearnDataset, TextDataset
+from activetext.exceptions import EmptyTextError, InvalidArgumentError, LabelShapeError, MissingCapabilityError
 from activetext.utils.chunking import DEFAULT_CHUNK_SIZE
 from activetext.utils.io import load_joblib
 from activetext.utils.validation import check_positive_int
@@ -145,7 +145,14 @@ class SklearnClassifier(Classifier):
     def fit(
         self, train: Dataset, validation: Dataset | None = None, weights: np.ndarray | None = None
     ) -> SklearnClassifier:
-        """Fit on the labeled dataset ``train``; ``validation`` is accepted for the contract and not used."""
+        """Fit on the labeled dataset ``train``; ``validation`` is accepted for the contract and not used.
+
+        Raises
+        ------
+        EmptyTextError
+            If ``train`` holds texts in which the estimator's vectorizer finds no words (empty texts, white space,
+            or only tokens its token pattern skips, such as single characters for ``TfidfVectorizer``).
+        """
         weights = check_training_data(self, train, weights)
         num_classes = self.num_classes if self.num_classes is not None else train.num_classes
         if train.num_classes != num_classes:
@@ -153,8 +160,18 @@ class SklearnClassifier(Classifier):
                 f"train has {train.num_classes} classes but the classifier was built for num_classes={num_classes}"
             )
         x = rows_of(train)
-        with _checked_features(train):
-            models = self._fit_models(x, train, num_classes, weights)
+        try:
+            with _checked_features(train):
+                models = self._fit_models(x, train, num_classes, weights)
+        except ValueError as error:
+            if isinstance(train, TextDataset) and "empty vocabulary" in str(error):
+                # a vectorizer (TF-IDF, counts) found no token in the training texts: empty, white space only,
+                # or tokens shorter than its token pattern allows
+                raise EmptyTextError(
+                    f"{type(self.estimator).__name__} cannot be trained on these {len(train)} texts: its vectorizer "
+                    f"found no words in them ({error})"
+                ) from error
+            raise
         self.models_ = models
         self.num_classes_ = num_classes
         self.multi_label_ = train.is_multi_label
