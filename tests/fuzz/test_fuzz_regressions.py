@@ -23,7 +23,7 @@ from activetext.exceptions import (
     LabelShapeError,
 )
 from activetext.initialization import diverse_initialization, stratified_initialization, zero_shot_initialization
-from activetext.query_strategies import RandomSampling
+from activetext.query_strategies import FeatureEmbeddings, GreedyCoreset, LightweightCoreset, RandomSampling
 from activetext.stopping_criteria import KappaAverage, OverallUncertainty
 from activetext.utils.validation import check_indices
 
@@ -142,3 +142,16 @@ def test_tfidf_on_texts_without_words_raises_empty_text_error(texts):
     np.testing.assert_array_equal(learner.indices_labeled, [0])
     np.testing.assert_array_equal(learner.indices_queried, [1])
     assert learner.classifier is classifier
+
+
+@pytest.mark.parametrize("strategy", [GreedyCoreset, LightweightCoreset])
+def test_feature_embeddings_of_sparse_features_with_one_column(strategy):
+    # was: scikit-learn's InvalidParameterError (TruncatedSVD with n_components=0)
+    x = sp.csr_matrix(np.array([[0.0], [1.0], [2.0], [5.0], [0.0], [9.0]]))
+    pool = SklearnDataset(x, target_labels=np.arange(2))
+    learner = PoolBasedActiveLearner(
+        SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()), strategy(FeatureEmbeddings(), seed=0), pool
+    )
+    learner.initialize_data([0, 1], [0, 1])
+    queried = learner.query(2)
+    assert queried.size == 2 and np.isin(queried, [2, 3, 4, 5]).all()

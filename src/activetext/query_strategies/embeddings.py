@@ -110,7 +110,8 @@ class FeatureEmbeddings(EmbeddingSource):
     Parameters
     ----------
     n_components : int
-        Dimensions kept by the SVD of sparse features (dense features are used as they are).
+        Dimensions kept by the SVD of sparse features (dense features, and a single sparse feature, are used as
+        they are).
     normalize : bool
         Whether to scale vectors to unit length (the default: TF-IDF directions matter, not lengths).
     seed : None, int or numpy.random.Generator
@@ -133,6 +134,8 @@ class FeatureEmbeddings(EmbeddingSource):
             )
         if not sp.issparse(x):
             return x[indices]
+        if x.shape[1] < 2:  # a single feature: nothing to project (the SVD needs fewer components than features)
+            return x[indices].toarray()
         fingerprint = dataset.fingerprint()
         if self._fitted_for != fingerprint:
             from sklearn.decomposition import TruncatedSVD
