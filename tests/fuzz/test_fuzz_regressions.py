@@ -155,3 +155,18 @@ def test_feature_embeddings_of_sparse_features_with_one_column(strategy):
     learner.initialize_data([0, 1], [0, 1])
     queried = learner.query(2)
     assert queried.size == 2 and np.isin(queried, [2, 3, 4, 5]).all()
+
+
+@pytest.mark.parametrize("documents", [None, 42, np.array(5.0)])
+def test_stream_learner_refuses_documents_that_are_not_iterable(documents):
+    # was: TypeError from iter() ("'NoneType' object is not iterable")
+    learner = StreamBasedActiveLearner(
+        SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()), FixedFraction(1.0), num_classes=2
+    )
+    for call in (learner.process, learner.run):
+        with pytest.raises(InvalidArgumentError, match="iterable"):
+            call(documents)
+    assert learner.summary().documents_seen == 0
+    learner.initialize_data([[0.0, 1.0], [1.0, 0.0]], [0, 1])
+    with pytest.raises(InvalidArgumentError, match="iterable"):
+        learner.predict(documents)

@@ -453,7 +453,7 @@ class StreamBasedActiveLearner:
 
     def _check_documents(self, documents: Any, *, name: str = "documents") -> list[Any]:
         """Return the documents as a list of texts or of 1-row feature matrices, checked against earlier ones."""
-        rows = list(_rows_of(documents)) if not isinstance(documents, str) else None
+        rows = list(_rows_of(documents, name)) if not isinstance(documents, str) else None
         if not rows:
             raise InvalidArgumentError(
                 f"{name} must be a non-empty sequence of texts or feature rows, got {_preview(documents)}"
@@ -579,16 +579,21 @@ def _kind(row: Any) -> str | None:
     return None
 
 
-def _rows_of(stream: Any) -> Iterable[Any]:
+def _rows_of(stream: Any, name: str = "stream") -> Iterable[Any]:
     """Iterate a stream document by document; a 2-D array or sparse matrix yields its rows."""
     if sp.issparse(stream):
         matrix = sp.csr_matrix(stream)
         return (matrix[i] for i in range(matrix.shape[0]))
     if isinstance(stream, Dataset):
         raise InvalidArgumentError(
-            "stream must yield documents (texts or feature rows), got a Dataset: pass dataset.x instead"
+            f"{name} must yield documents (texts or feature rows), got a Dataset: pass dataset.x instead"
         )
-    return iter(stream)
+    try:
+        return iter(stream)
+    except TypeError as error:  # None, a number, a 0-d array: nothing to iterate
+        raise InvalidArgumentError(
+            f"{name} must be an iterable of documents (texts or feature rows), got {_preview(stream)}"
+        ) from error
 
 
 def _batches(documents: Iterable[Any], size: int) -> Iterable[list[Any]]:
