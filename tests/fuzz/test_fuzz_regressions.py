@@ -170,3 +170,23 @@ def test_stream_learner_refuses_documents_that_are_not_iterable(documents):
     learner.initialize_data([[0.0, 1.0], [1.0, 0.0]], [0, 1])
     with pytest.raises(InvalidArgumentError, match="iterable"):
         learner.predict(documents)
+
+
+@pytest.mark.parametrize("label_names", [3, 2.5, "ab"])
+def test_label_names_that_are_not_a_sequence_of_names_are_refused(label_names):
+    # was: TypeError from len() or iteration (a number); a single string became one name per character
+    with pytest.raises(InvalidArgumentError, match="label_names"):
+        TextDataset(["a", "b"], label_names=label_names)
+    with pytest.raises(InvalidArgumentError, match="label_names"):
+        SklearnDataset(np.zeros((2, 1)), target_labels=[0, 1], label_names=label_names)
+    with pytest.raises(InvalidArgumentError, match="label_names"):
+        StreamBasedActiveLearner(
+            SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()), FixedFraction(1.0), 2, label_names=label_names
+        )
+
+
+def test_empty_label_names_do_not_define_an_empty_label_set():
+    # was: a dataset with num_classes=0
+    with pytest.raises(InvalidArgumentError, match="target_labels is required"):
+        TextDataset(["a", "b"], label_names=[])
+    assert TextDataset(["a", "b"], label_names=("x", "y")).num_classes == 2

@@ -33,7 +33,7 @@ from activetext.classifiers.base import Classifier
 from activetext.classifiers.capabilities import SupportsEmbeddings, supports_partial_fit
 from activetext.classifiers.factories import ClassifierFactory
 from activetext.data.datasets import Dataset, SklearnDataset, TextDataset
-from activetext.data.labels import check_multi_labels, check_single_labels
+from activetext.data.labels import check_label_names, check_multi_labels, check_single_labels
 from activetext.exceptions import (
     EmptyStreamError,
     InvalidArgumentError,
@@ -177,10 +177,12 @@ class StreamBasedActiveLearner:
         self.num_classes = check_positive_int(num_classes, name="num_classes")
         if self.num_classes < 2:
             raise InvalidArgumentError(f"num_classes must be at least 2, got {num_classes!r}")
-        if label_names is not None and len(label_names) != self.num_classes:
-            raise InvalidArgumentError(
-                f"label_names must have one name per class ({self.num_classes}), got {len(label_names)} names"
-            )
+        if label_names is not None:
+            label_names = check_label_names(label_names)
+            if len(label_names) != self.num_classes:
+                raise InvalidArgumentError(
+                    f"label_names must have one name per class ({self.num_classes}), got {len(label_names)} names"
+                )
         if incremental and not supports_partial_fit(clf_factory.new()):
             raise MissingCapabilityError(
                 f"incremental=True needs a classifier that supports partial_fit, got {clf_factory.new()!r}"
@@ -190,7 +192,7 @@ class StreamBasedActiveLearner:
         self.clf_factory = clf_factory
         self.budget_manager = budget_manager
         self.multi_label = bool(multi_label)
-        self.label_names = None if label_names is None else tuple(str(name) for name in label_names)
+        self.label_names = label_names
         self.utility = resolve_utility(utility)
         self.retrain_every = check_positive_int(retrain_every, name="retrain_every")
         self.incremental = bool(incremental)

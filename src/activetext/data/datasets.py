@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from activetext.data.labels import (
+    check_label_names,
     check_multi_labels,
     check_single_labels,
     check_target_labels,
@@ -50,12 +51,19 @@ class Dataset(ABC):
 
     def __init__(self, y: Any = None, target_labels: Any = None, label_names: Sequence[str] | None = None):
         n_samples = self._n_rows()
+        if label_names is not None:
+            label_names = check_label_names(label_names)
         if target_labels is not None:
             num_classes = check_target_labels(target_labels)
         elif y is None:
             if label_names is None:
                 raise InvalidArgumentError(
                     "target_labels is required when y is None (no labels to infer the label set from), got None"
+                )
+            if not label_names:
+                raise InvalidArgumentError(
+                    "target_labels is required when y is None and label_names is empty (an empty label set), got "
+                    "label_names=()"
                 )
             num_classes = len(label_names)
         else:
@@ -67,7 +75,6 @@ class Dataset(ABC):
         else:
             self._y = check_single_labels(y, num_classes, n_samples=n_samples)
         if label_names is not None:
-            label_names = tuple(str(name) for name in label_names)
             if len(label_names) != num_classes:
                 raise LabelShapeError(
                     f"label_names must have one name per class ({num_classes}), got {len(label_names)} names"

@@ -25,6 +25,7 @@ __all__ = [
     "is_multi_label",
     "check_single_labels",
     "check_multi_labels",
+    "check_label_names",
     "check_target_labels",
     "infer_num_classes",
     "labeled_mask",
@@ -165,6 +166,16 @@ def check_target_labels(target_labels: Any, *, name: str = "target_labels") -> i
     if not np.array_equal(np.sort(array), np.arange(array.size)):
         raise InvalidArgumentError(f"{name} must be the class indices 0..{array.size - 1}, got {array[:8].tolist()}")
     return int(array.size)
+
+
+def check_label_names(label_names: Any, *, name: str = "label_names") -> tuple[str, ...]:
+    """Return label names as a tuple of str after checking that they are a sequence (not a single string)."""
+    if isinstance(label_names, (str, bytes)):
+        raise InvalidArgumentError(f"{name} must be a sequence of names, one per class, got the single {label_names!r}")
+    try:
+        return tuple(str(label) for label in label_names)
+    except TypeError as error:  # a number, None inside a call, ...: not iterable
+        raise InvalidArgumentError(f"{name} must be a sequence of names, one per class, got {label_names!r}") from error
 
 
 def infer_num_classes(y: Any, *, name: str = "y") -> int:
