@@ -269,7 +269,10 @@ def zero_shot_initialization(
 
 
 def _check_embeddings(embeddings: Any, *, name: str) -> np.ndarray:
-    vectors = as_array(embeddings, name=name, dtype=np.float64)
+    vectors = as_array(embeddings, name=name)
+    if vectors.dtype.kind in "cmM":  # complex numbers and times are refused, not cast to real numbers
+        raise InvalidArgumentError(f"{name} must hold real numbers, got an array of dtype {vectors.dtype}")
+    vectors = as_array(vectors, name=name, dtype=np.float64)
     if vectors.ndim != 2 or vectors.shape[0] == 0 or vectors.shape[1] == 0:
         raise InvalidArgumentError(
             f"{name} must be a non-empty 2-d array (one row per item), got shape {vectors.shape}"

@@ -250,12 +250,12 @@ def _check_predictions(
         array = matrix.toarray() != 0
     else:
         array = as_array(predictions, name="predictions")
-        if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        if array.dtype.kind not in "biuf":  # not objects, strings, complex numbers or time deltas
             raise InvalidArgumentError(
                 f"predictions must be class indices or a 0/1 indicator matrix, got an array of dtype {array.dtype}"
             )
         if array.ndim == 1:
-            if array.dtype != bool and not np.issubdtype(array.dtype, np.integer):
+            if array.dtype.kind not in "biu":
                 if not (np.all(np.isfinite(array)) and np.all(array == np.round(array))):
                     raise InvalidArgumentError(
                         f"predictions must be integer class indices, got non-integer values (dtype {array.dtype})"
@@ -304,8 +304,8 @@ def _check_proba(proba: Any, num_classes: int, multi_label: bool, indices_stoppi
     if sp.issparse(proba):
         raise InvalidArgumentError("proba must be a dense array of probabilities, got a sparse matrix")
     array = as_array(proba, name="proba")
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
-        raise InvalidArgumentError(f"proba must hold numbers, got an array of dtype {array.dtype}")
+    if array.dtype.kind not in "iuf":  # not objects, strings, bools, complex numbers or time deltas
+        raise InvalidArgumentError(f"proba must hold real numbers, got an array of dtype {array.dtype}")
     if array.ndim != 2 or array.shape[1] != num_classes:
         raise InvalidArgumentError(f"proba must have shape (n, num_classes={num_classes}), got shape {array.shape}")
     array = _select(array.astype(np.float64), indices_stopping)

@@ -175,7 +175,7 @@ class Dataset(ABC):
             if array.shape != (n_samples,):
                 raise InvalidIndicesError(f"a boolean mask must have shape ({n_samples},), got shape {array.shape}")
             return np.flatnonzero(array)
-        if array.ndim != 1 or (array.size and not np.issubdtype(array.dtype, np.integer)):
+        if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
             raise InvalidIndicesError(f"indices must be a one-dimensional int array, got {array[:8]!r}")
         array = array.astype(np.int64, copy=False)
         if array.size and (array.min() < -n_samples or array.max() >= n_samples):

@@ -84,7 +84,7 @@ def check_single_labels(
         raise LabelShapeError(f"{name} must have {n_samples} entries, got {array.shape[0]}")
     if array.size == 0:
         return np.empty(0, dtype=np.int64)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+    if array.dtype.kind not in "iu":  # not bool, and not timedelta64 (which numpy counts as an integer type)
         if (
             array.dtype != object
             and np.issubdtype(array.dtype, np.floating)
@@ -159,7 +159,7 @@ def check_target_labels(target_labels: Any, *, name: str = "target_labels") -> i
     array = as_array(target_labels, name=name)
     if array.ndim != 1 or array.size == 0:
         raise InvalidArgumentError(f"{name} must be a non-empty one-dimensional array, got shape {array.shape}")
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+    if array.dtype.kind not in "iu":
         raise InvalidArgumentError(
             f"{name} must hold the integer class indices 0..C-1 (names go in label_names), got {array[:8].tolist()!r}"
         )

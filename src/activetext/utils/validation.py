@@ -66,7 +66,7 @@ def check_indices(indices: Any, n_samples: int, *, name: str = "indices", allow_
         if not allow_empty:
             raise InvalidIndicesError(f"{name} must not be empty")
         return np.empty(0, dtype=np.int64)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+    if array.dtype.kind not in "iu":  # not bool, and not timedelta64 (which numpy counts as an integer type)
         if np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
             array = array.astype(np.int64)
         else:
@@ -100,7 +100,7 @@ def check_index(index: Any, n_samples: int, *, name: str = "index") -> int:
 def check_finite_features(x: Any, *, name: str = "x") -> None:
     """Raise :class:`NonFiniteFeaturesError` if a dense or sparse numeric matrix holds NaN or infinity."""
     values = x.data if sp.issparse(x) else as_array(x, name=name)
-    if not np.issubdtype(values.dtype, np.number):
+    if values.dtype.kind not in "iuf":  # complex values and time deltas are not features scikit-learn can use
         raise InvalidArgumentError(f"{name} must hold numbers, got dtype {values.dtype}")
     if np.issubdtype(values.dtype, np.integer):
         return
