@@ -23,9 +23,16 @@ from activetext.exceptions import (
     InvalidArgumentError,
     InvalidIndicesError,
     LabelShapeError,
+    NonFiniteFeaturesError,
 )
 from activetext.initialization import diverse_initialization, stratified_initialization, zero_shot_initialization
-from activetext.query_strategies import FeatureEmbeddings, GreedyCoreset, LightweightCoreset, RandomSampling
+from activetext.query_strategies import (
+    FeatureEmbeddings,
+    GreedyCoreset,
+    LightweightCoreset,
+    PrecomputedEmbeddings,
+    RandomSampling,
+)
 from activetext.stopping_criteria import KappaAverage, OverallUncertainty
 from activetext.utils.validation import check_indices
 
@@ -213,3 +220,14 @@ def test_complex_and_timedelta_arrays_are_refused(call):
         warnings.simplefilter("error")
         with pytest.raises(ActiveTextError):
             call()
+
+
+def test_embeddings_beyond_float32_are_refused():
+    # was: finite float64 vectors became infinity as float32 and k-means raised scikit-learn's ValueError
+    vectors = np.array([[1e150, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    with pytest.raises(NonFiniteFeaturesError, match="float32"):
+        diverse_initialization(vectors, 2, seed=0)
+    pool = SklearnDataset(np.zeros((3, 1)), target_labels=[0, 1])
+    strategy = GreedyCoreset(PrecomputedEmbeddings(np.array([[np.nan], [0.0], [1.0]])), seed=0)
+    with pytest.raises(NonFiniteFeaturesError):
+        strategy.query(None, pool, np.array([0, 1, 2]), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), 1)

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from activetext.classifiers.base import Classifier
 from activetext.classifiers.capabilities import SupportsEmbeddings, require
 from activetext.data.datasets import Dataset
-from activetext.exceptions import InvalidArgumentError
+from activetext.exceptions import InvalidArgumentError, NonFiniteFeaturesError
 from activetext.utils.chunking import DEFAULT_CHUNK_SIZE
 from activetext.utils.random import Seed, make_rng, random_state_from
 from activetext.utils.validation import check_positive_int
@@ -55,8 +55,21 @@ class EmbeddingSource(ABC):
         self.normalize = bool(normalize)
 
     def embed(self, clf: Classifier | None, dataset: Dataset, indices: np.ndarray) -> np.ndarray:
-        """Return a float32 ``(len(indices), dim)`` array for the documents at ``indices``."""
-        vectors = np.asarray(self._embed(clf, dataset, np.asarray(indices, dtype=np.int64)), dtype=np.float32)
+        """Return a float32 ``(len(indices), dim)`` array for the documents at ``indices``.
+
+        Raises
+        ------
+        NonFiniteFeaturesError
+            If a vector holds NaN or infinity, also after the cast to float32 (magnitudes above about 3.4e38).
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            vectors = np.asarray(self._embed(clf, dataset, np.asarray(indices, dtype=np.int64)), dtype=np.float32)
+        if not np.isfinite(vectors).all():
+            rows = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+            raise NonFiniteFeaturesError(
+                f"{type(self).__name__} gave vectors with NaN or infinity for documents "
+                f"{np.asarray(indices)[rows[:8]].tolist()} (as float32, which holds magnitudes up to 3.4e38)"
+            )
         return unit_rows(vectors) if self.normalize else vectors
 
     @abstractmethod
