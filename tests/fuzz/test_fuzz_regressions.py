@@ -17,11 +17,13 @@ from activetext.classifiers import ConfidenceEnhancedLinearSVC
 from activetext.classifiers.factories import SklearnClassifierFactory
 from activetext.data import SklearnDataset, TextDataset
 from activetext.data.labels import check_multi_labels, check_single_labels
+from activetext.data.loaders import from_csv, from_records
 from activetext.exceptions import (
     ActiveTextError,
     EmptyTextError,
     InvalidArgumentError,
     InvalidIndicesError,
+    InvalidLabelError,
     LabelShapeError,
     NonFiniteFeaturesError,
 )
@@ -231,3 +233,14 @@ def test_embeddings_beyond_float32_are_refused():
     strategy = GreedyCoreset(PrecomputedEmbeddings(np.array([[np.nan], [0.0], [1.0]])), seed=0)
     with pytest.raises(NonFiniteFeaturesError):
         strategy.query(None, pool, np.array([0, 1, 2]), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), 1)
+
+
+@pytest.mark.parametrize("label", [2**63, -(2**63) - 1, 10**30, [10**30], 1e300])
+def test_loaders_refuse_class_indices_beyond_int64(label, tmp_path):
+    # was: OverflowError ("Python int too large to convert to C long") from numpy
+    with pytest.raises(InvalidLabelError, match="64-bit"):
+        from_records([{"text": "a", "label": label}, {"text": "b", "label": 0}])
+    path = tmp_path / "labels.csv"
+    path.write_text(f"text,label\na,{label if isinstance(label, int) else 10**30}\nb,0\n", encoding="utf-8")
+    with pytest.raises(InvalidLabelError, match="64-bit"):
+        from_csv(path)

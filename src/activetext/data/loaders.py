@@ -48,6 +48,8 @@ __all__ = ["from_csv", "from_dataframe", "from_huggingface", "from_jsonl", "from
 _INTEGER_TEXT = re.compile(r"[+-]?\d+")
 """A CSV cell that holds a class index rather than a label name."""
 
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
 
 # --- shared steps ------------------------------------------------------------------------------------------
 
@@ -65,10 +67,18 @@ def _label_token(value: Any, *, source: str, column: str | None, row: int) -> in
     """Return one raw label as an int (class index) or a str (label name)."""
     if isinstance(value, str):
         return value
+    index = None
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        return int(value)
-    if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == round(value):
-        return int(value)
+        index = int(value)
+    elif isinstance(value, (float, np.floating)) and math.isfinite(value) and value == round(value):
+        index = int(value)
+    if index is not None:
+        if not _INT64_MIN <= index <= _INT64_MAX:  # numpy cannot even hold it (OverflowError further on)
+            raise InvalidLabelError(
+                f"{source}: label_column {column!r} must hold class indices that fit in a 64-bit integer, "
+                f"got {value!r} in row {row}"
+            )
+        return index
     raise InvalidLabelError(
         f"{source}: label_column {column!r} must hold class indices (int) or label names (str), "
         f"got {value!r} ({type(value).__name__}) in row {row}"
