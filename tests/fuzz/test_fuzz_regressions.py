@@ -244,3 +244,20 @@ def test_loaders_refuse_class_indices_beyond_int64(label, tmp_path):
     path.write_text(f"text,label\na,{label if isinstance(label, int) else 10**30}\nb,0\n", encoding="utf-8")
     with pytest.raises(InvalidLabelError, match="64-bit"):
         from_csv(path)
+
+
+@pytest.mark.parametrize("records", [None, 5, "text", {"text": "a"}])
+def test_from_records_refuses_records_that_are_not_a_collection_of_mappings(records):
+    # was: TypeError ("'NoneType' object is not iterable") for None and numbers
+    with pytest.raises(InvalidArgumentError, match="records"):
+        from_records(records)
+
+
+def test_loaders_refuse_label_names_that_are_not_a_sequence(tmp_path):
+    # was: TypeError ("'int' object is not iterable")
+    with pytest.raises(InvalidArgumentError, match="label_names"):
+        from_records([{"text": "a", "label": 0}], label_names=3)
+    path = tmp_path / "labels.csv"
+    path.write_text("text,label\na,x\n", encoding="utf-8")
+    with pytest.raises(InvalidArgumentError, match="label_names"):
+        from_csv(path, label_names=3)

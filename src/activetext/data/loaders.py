@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from activetext.data.datasets import TextDataset
-from activetext.data.labels import LABEL_UNLABELED, LabelSetInferredWarning, check_target_labels
+from activetext.data.labels import LABEL_UNLABELED, LabelSetInferredWarning, check_label_names, check_target_labels
 from activetext.exceptions import (
     DatasetNotFoundError,
     InvalidArgumentError,
@@ -148,7 +148,7 @@ def _encode_labels(
             f"got an index in row {first_of_kind[int]} and a name in row {first_of_kind[str]}"
         )
 
-    names = None if label_names is None else tuple(str(name) for name in label_names)
+    names = None if label_names is None else check_label_names(label_names)
     num_classes = None if target_labels is None else check_target_labels(target_labels)
     if str in first_of_kind:
         if names is None:
@@ -247,6 +247,10 @@ def _columns_of_records(
     """Split mappings into the text column and the label column (``None`` where a record has no label)."""
     texts: list[Any] = []
     labels: list[Any] = []
+    if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
+        raise InvalidArgumentError(
+            f"{source} must be an iterable of mappings (such as a list of dicts), got {type(records).__name__}"
+        )
     for row, record in enumerate(records):
         if not isinstance(record, Mapping):
             raise InvalidArgumentError(
