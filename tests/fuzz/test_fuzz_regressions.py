@@ -261,3 +261,10 @@ def test_loaders_refuse_label_names_that_are_not_a_sequence(tmp_path):
     path.write_text("text,label\na,x\n", encoding="utf-8")
     with pytest.raises(InvalidArgumentError, match="label_names"):
         from_csv(path, label_names=3)
+
+
+@pytest.mark.parametrize("texts", [None, 5, [["a", "b"], ["c", "d"]], [["a"], ["b"]]])
+def test_text_dataset_refuses_texts_that_are_not_a_sequence_of_strings(texts):
+    # was: TypeError from len() (None, a number) or numpy's broadcast ValueError (nested lists of equal length)
+    with pytest.raises(InvalidArgumentError, match="texts must"):
+        TextDataset(texts, target_labels=[0, 1])

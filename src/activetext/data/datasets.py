@@ -273,15 +273,19 @@ class TextDataset(Dataset):
     ):
         if isinstance(texts, str):
             raise InvalidArgumentError("texts must be a sequence of strings, got a single string")
-        array = np.empty(len(texts), dtype=object)
-        array[:] = list(texts)
-        not_text = [i for i, text in enumerate(array) if not isinstance(text, str)]
+        try:
+            items = list(texts)
+        except TypeError as error:  # None, a number: not a sequence at all
+            raise InvalidArgumentError(f"texts must be a sequence of strings, got {type(texts).__name__}") from error
+        not_text = [i for i, text in enumerate(items) if not isinstance(text, str)]
         if not_text:
             first = not_text[0]
             raise InvalidArgumentError(
-                f"texts must hold only strings, got {array[first]!r} ({type(array[first]).__name__}) "
+                f"texts must hold only strings, got {items[first]!r} ({type(items[first]).__name__}) "
                 f"at positions {not_text[:8]}"
             )
+        array = np.empty(len(items), dtype=object)
+        array[:] = items
         self._x = array
         super().__init__(y, target_labels, label_names)
 
