@@ -268,3 +268,11 @@ def test_text_dataset_refuses_texts_that_are_not_a_sequence_of_strings(texts):
     # was: TypeError from len() (None, a number) or numpy's broadcast ValueError (nested lists of equal length)
     with pytest.raises(InvalidArgumentError, match="texts must"):
         TextDataset(texts, target_labels=[0, 1])
+
+
+@pytest.mark.parametrize("key", [1.0, "a", None, ..., slice(None, None, 0), slice("a", None), np.float64(0.0)])
+def test_dataset_views_refuse_keys_that_are_not_indices(key):
+    # was: numpy's IndexError from formatting the error message of a 0-d key, ValueError for a zero slice step
+    dataset = TextDataset(["a", "b"], [0, 1], target_labels=[0, 1])
+    with pytest.raises(InvalidIndicesError):
+        dataset[key]

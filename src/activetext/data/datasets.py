@@ -165,7 +165,10 @@ class Dataset(ABC):
     def _resolve_key(self, key: Any) -> np.ndarray:
         n_samples = len(self)
         if isinstance(key, slice):
-            return np.arange(n_samples)[key]
+            try:
+                return np.arange(n_samples)[key]
+            except (ValueError, TypeError) as error:  # a step of 0, bounds that are not ints
+                raise InvalidIndicesError(f"a slice must have int bounds and a non-zero step, got {key!r}") from error
         if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
             if not -n_samples <= key < n_samples:
                 raise InvalidIndicesError(f"index must be in [-{n_samples}, {n_samples}), got {key}")
@@ -176,7 +179,7 @@ class Dataset(ABC):
                 raise InvalidIndicesError(f"a boolean mask must have shape ({n_samples},), got shape {array.shape}")
             return np.flatnonzero(array)
         if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
-            raise InvalidIndicesError(f"indices must be a one-dimensional int array, got {array[:8]!r}")
+            raise InvalidIndicesError(f"indices must be a one-dimensional int array, got {array.ravel()[:8]!r}")
         array = array.astype(np.int64, copy=False)
         if array.size and (array.min() < -n_samples or array.max() >= n_samples):
             raise InvalidIndicesError(
