@@ -276,3 +276,11 @@ def test_dataset_views_refuse_keys_that_are_not_indices(key):
     dataset = TextDataset(["a", "b"], [0, 1], target_labels=[0, 1])
     with pytest.raises(InvalidIndicesError):
         dataset[key]
+
+
+@pytest.mark.parametrize("x", [np.zeros((4, 0)), sp.csr_matrix((4, 0))])
+def test_sklearn_dataset_refuses_documents_without_features(x):
+    # was: accepted; every fit then raised scikit-learn's ValueError "Found array with 0 feature(s)"
+    with pytest.raises(InvalidArgumentError, match="at least one feature"):
+        SklearnDataset(x, target_labels=[0, 1])
+    assert len(SklearnDataset(np.zeros((0, 0)), target_labels=[0, 1])) == 0  # an empty pool stays possible

@@ -232,6 +232,8 @@ class SklearnDataset(Dataset):
             x = as_array(x, name="x")
             if x.ndim != 2:
                 raise InvalidArgumentError(f"x must be a 2-D feature matrix, got an array of shape {x.shape}")
+        if x.shape[0] and not x.shape[1]:  # no model can learn from documents without features
+            raise InvalidArgumentError(f"x must have at least one feature (column), got shape {x.shape}")
         check_finite_features(x, name="x")
         self._x = x
         super().__init__(y, target_labels, label_names)
