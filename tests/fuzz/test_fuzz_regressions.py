@@ -284,3 +284,17 @@ def test_sklearn_dataset_refuses_documents_without_features(x):
     with pytest.raises(InvalidArgumentError, match="at least one feature"):
         SklearnDataset(x, target_labels=[0, 1])
     assert len(SklearnDataset(np.zeros((0, 0)), target_labels=[0, 1])) == 0  # an empty pool stays possible
+
+
+@pytest.mark.parametrize("labels", [np.array([["1", "0"], ["0", "1"]]), np.array([[None, 1], [1, 0]], dtype=object)])
+def test_multi_label_labels_that_are_not_numbers_are_refused(labels):
+    # was: scipy's ValueError "scipy.sparse does not support dtype <U1" (or object) from csr_matrix
+    with pytest.raises(InvalidLabelError, match="indicator matrix of numbers"):
+        check_multi_labels(labels, 2)
+    pool = SklearnDataset(X, sp.csr_matrix((len(X), 2), dtype=np.int64))
+    learner = PoolBasedActiveLearner(SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()), RandomSampling(0), pool)
+    learner.initialize()
+    learner.query(2)
+    with pytest.raises(InvalidLabelError):
+        learner.update(labels)
+    assert learner.indices_queried.size == 2 and learner.indices_labeled.size == 0

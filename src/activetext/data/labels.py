@@ -133,6 +133,11 @@ def check_multi_labels(
             raise LabelShapeError(
                 f"{name} must be a 2-D indicator matrix for multi-label data, got shape {array.shape}"
             )
+        if array.dtype.kind not in "biuf":  # strings, objects, complex numbers: scipy.sparse refuses most of them
+            raise InvalidLabelError(
+                f"{name} must be a 0/1 indicator matrix of numbers, got dtype {array.dtype}: "
+                f"{array.ravel()[:8].tolist()}"
+            )
         matrix = sp.csr_matrix(array)
     if num_classes is not None and matrix.shape[1] != num_classes:
         raise LabelShapeError(
