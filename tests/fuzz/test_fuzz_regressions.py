@@ -137,6 +137,7 @@ def tfidf_factory() -> SklearnClassifierFactory:
     return SklearnClassifierFactory(make_pipeline(TfidfVectorizer(), ConfidenceEnhancedLinearSVC()))
 
 
+@pytest.mark.filterwarnings("ignore:the training labels hold a single class")
 @pytest.mark.parametrize("texts", [["", " "], ["a", "€"], ["\x00", "\U0001f600"]])
 def test_tfidf_on_texts_without_words_raises_empty_text_error(texts):
     # was: scikit-learn's ValueError("empty vocabulary; perhaps the documents only contain stop words")
