@@ -299,3 +299,15 @@ def test_multi_label_labels_that_are_not_numbers_are_refused(labels):
     with pytest.raises(InvalidLabelError):
         learner.update(labels)
     assert learner.indices_queried.size == 2 and learner.indices_labeled.size == 0
+
+
+@pytest.mark.parametrize("folder", [None, 123, b"/tmp/learner", "learner\x00"])
+def test_save_and_load_refuse_folders_that_are_not_paths(folder, tmp_path):
+    # was: TypeError from pathlib (None, a number, bytes) or ValueError "embedded null byte" (NUL)
+    learner = feature_learner()
+    with pytest.raises(InvalidArgumentError, match="folder"):
+        learner.save(folder)
+    with pytest.raises(InvalidArgumentError, match="folder"):
+        PoolBasedActiveLearner.load(folder, learner.dataset)
+    learner.save(tmp_path / "learner")
+    assert PoolBasedActiveLearner.load(str(tmp_path / "learner"), learner.dataset).indices_labeled.tolist() == [0, 1, 2]

@@ -8,6 +8,7 @@ oracle reveals; in a real project they are usually all ``-1``.
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -389,7 +390,7 @@ class PoolBasedActiveLearner:
         """Write the learner's full state to ``folder`` (see :mod:`activetext.active_learner.persistence`)."""
         from activetext.active_learner.persistence import save_learner
 
-        save_learner(self, Path(folder))
+        save_learner(self, _as_folder(folder))
 
     @classmethod
     def load(
@@ -407,7 +408,7 @@ class PoolBasedActiveLearner:
         """
         from activetext.active_learner.persistence import load_learner
 
-        return load_learner(Path(folder), dataset, query_strategy=query_strategy, clf_factory=clf_factory)
+        return load_learner(_as_folder(folder), dataset, query_strategy=query_strategy, clf_factory=clf_factory)
 
     # --- internals -------------------------------------------------------------------------------------------
 
@@ -522,6 +523,15 @@ class PoolBasedActiveLearner:
             f"PoolBasedActiveLearner({self.query_strategy!r}, n_samples={len(self.dataset)}, "
             f"labeled={int(self._state.labeled.sum())}, ignored={int(self._state.ignored.sum())})"
         )
+
+
+def _as_folder(folder: Any) -> Path:
+    """Return ``folder`` as a ``Path`` after checking that it is a path (not None, a number, bytes or a NUL)."""
+    if not isinstance(folder, (str, os.PathLike)) or isinstance(os.fspath(folder), bytes):
+        raise InvalidArgumentError(f"folder must be a str or a path, got {folder!r} ({type(folder).__name__})")
+    if "\x00" in os.fspath(folder):
+        raise InvalidArgumentError(f"folder must not contain a NUL character, got {os.fspath(folder)!r}")
+    return Path(folder)
 
 
 def _draw_stop_set(stop_set: Any, n_samples: int, seed: Seed) -> np.ndarray:
