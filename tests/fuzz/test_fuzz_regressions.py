@@ -29,6 +29,7 @@ from activetext.exceptions import (
 )
 from activetext.initialization import diverse_initialization, stratified_initialization, zero_shot_initialization
 from activetext.query_strategies import (
+    BreakingTies,
     FeatureEmbeddings,
     GreedyCoreset,
     LightweightCoreset,
@@ -311,3 +312,20 @@ def test_save_and_load_refuse_folders_that_are_not_paths(folder, tmp_path):
         PoolBasedActiveLearner.load(folder, learner.dataset)
     learner.save(tmp_path / "learner")
     assert PoolBasedActiveLearner.load(str(tmp_path / "learner"), learner.dataset).indices_labeled.tolist() == [0, 1, 2]
+
+
+def test_initialize_refuses_a_classifier_that_cannot_predict_the_pool():
+    # was: accepted; every query then raised scikit-learn's ValueError ("X has 3 features, but ... is expecting 4")
+    other = SklearnDataset(np.eye(4), [0, 1, 2, 1], target_labels=np.arange(3))
+    classifier = SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()).new().fit(other)
+    pool = SklearnDataset(X, target_labels=np.arange(3))  # 3 features
+    learner = PoolBasedActiveLearner(SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()), BreakingTies(0), pool)
+    with pytest.raises(InvalidArgumentError, match="cannot predict the pool"):
+        learner.initialize(classifier)
+    assert not learner.is_initialized
+    two_classes = SklearnDataset(np.eye(4)[:, :3], [0, 1, 0, 1], target_labels=np.arange(2))
+    with pytest.raises(InvalidArgumentError, match="3 classes"):
+        learner.initialize(SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()).new().fit(two_classes))
+    fitting = SklearnDataset(np.eye(3), [0, 1, 2], target_labels=np.arange(3))
+    learner.initialize(SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()).new().fit(fitting))
+    assert learner.query(2).size == 2

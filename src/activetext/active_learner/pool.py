@@ -167,6 +167,12 @@ class PoolBasedActiveLearner:
         ----------
         classifier : Classifier, optional
             A fitted classifier for the same label set; it is used for querying until the first retraining.
+
+        Raises
+        ------
+        InvalidArgumentError
+            If ``classifier`` is not a fitted activetext classifier, or cannot predict the pool's documents over
+            its label set (it was fitted on other features, other classes or another label type).
         """
         if classifier is not None:
             if not isinstance(classifier, Classifier):
@@ -175,6 +181,7 @@ class PoolBasedActiveLearner:
                 )
             if not hasattr(classifier, "multi_label_"):
                 raise InvalidArgumentError(f"classifier must be fitted, got an unfitted {type(classifier).__name__}")
+            self._check_fits_the_pool(classifier)
         state = PoolState.empty(len(self.dataset), self.dataset.num_classes, multi_label=self.dataset.is_multi_label)
         self._commit(state, classifier, queried=None)
 
@@ -434,6 +441,28 @@ class PoolBasedActiveLearner:
         if array.ndim == 1 and array.shape[0] != count:
             raise LabelCountMismatchError(f"{name} must have {count} labels, one per document, got {array.shape[0]}")
         return check_single_labels(array, num_classes, n_samples=count, name=name, allow_unlabeled=False)
+
+    def _check_fits_the_pool(self, classifier: Classifier) -> None:
+        """Check that a classifier trained elsewhere predicts this pool's documents over its label set (one
+        document is predicted); otherwise every later query would fail inside the classifier."""
+        if bool(classifier.multi_label_) != self.dataset.is_multi_label:
+            kind = "multi-label" if classifier.multi_label_ else "single-label"
+            raise InvalidArgumentError(f"classifier must fit the pool's label type, got a {kind} classifier")
+        if len(self.dataset) == 0:
+            return
+        try:
+            proba = np.asarray(classifier.predict_proba(self.dataset[:1]))
+        except ActiveTextError:
+            raise
+        except Exception as error:  # a model fitted on other features (another vocabulary, another width)
+            raise InvalidArgumentError(
+                f"classifier cannot predict the pool's documents: {type(error).__name__}: {error}"
+            ) from error
+        if proba.shape != (1, self.dataset.num_classes):
+            raise InvalidArgumentError(
+                f"classifier must predict the pool's {self.dataset.num_classes} classes, got probabilities of shape "
+                f"{proba.shape} for one document"
+            )
 
     def _check_query_strategy_kwargs(
         self, query_strategy_kwargs: Any, arguments: tuple[Any, ...], num_samples: int
