@@ -36,7 +36,7 @@ from activetext.query_strategies import (
     PrecomputedEmbeddings,
     RandomSampling,
 )
-from activetext.stopping_criteria import KappaAverage, OverallUncertainty
+from activetext.stopping_criteria import KappaAverage, OverallUncertainty, StoppingCriterion
 from activetext.utils.validation import check_indices
 
 X = np.random.default_rng(0).normal(size=(12, 3))
@@ -329,3 +329,41 @@ def test_initialize_refuses_a_classifier_that_cannot_predict_the_pool():
     fitting = SklearnDataset(np.eye(3), [0, 1, 2], target_labels=np.arange(3))
     learner.initialize(SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()).new().fit(fitting))
     assert learner.query(2).size == 2
+
+
+class RefusesSecondCall(StoppingCriterion):
+    """A criterion whose second verdict is an error (as a criterion refuses predictions it cannot read)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def stop(self, active_learner=None, predictions=None, proba=None, indices_stopping=None):
+        self.calls += 1
+        if self.calls == 2:
+            raise InvalidArgumentError("refused")
+        return False
+
+
+def test_reuse_model_update_refused_by_the_criterion_leaves_the_classifier_as_it_was():
+    # was: half-applied: labels and pending query were restored, but the classifier had been refitted in place
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 3))
+    y = (x[:, 0] > 0).astype(int)
+    pool = SklearnDataset(x, y, target_labels=[0, 1])
+    learner = PoolBasedActiveLearner(
+        SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()),
+        RandomSampling(seed=0),
+        pool,
+        reuse_model=True,
+        stopping_criterion=RefusesSecondCall(),
+    )
+    learner.initialize_data([0, 1, 2, 3], y[:4])
+    classifier, before = learner.classifier, learner.classifier.predict_proba(pool)
+    queried = learner.query(10)
+    with pytest.raises(InvalidArgumentError, match="refused"):
+        learner.update(y[queried])
+    assert learner.classifier is classifier
+    np.testing.assert_array_equal(learner.classifier.predict_proba(pool), before)
+    np.testing.assert_array_equal(learner.indices_queried, queried)
+    learner.update(y[queried])  # the third verdict: accepted, refitted in place
+    assert learner.classifier is classifier and learner.indices_labeled.size == 14

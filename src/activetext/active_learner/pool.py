@@ -7,6 +7,7 @@ oracle reveals; in a real project they are usually all ``-1``.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import os
 from collections.abc import Mapping
@@ -51,7 +52,8 @@ class PoolBasedActiveLearner:
         The pool. Its labels are not used for training (see the module docstring).
     reuse_model : bool
         When False (default), every retraining fits a fresh classifier from ``clf_factory``. When True, the
-        current classifier is fitted again in place (useful for warm starts).
+        current classifier is fitted again in place (useful for warm starts); with a ``stopping_criterion``,
+        ``update`` first copies it, so that an update the criterion refuses leaves it as it was.
     stopping_criterion : StoppingCriterion, optional
         Asked after every training by :meth:`initialize_data` and :meth:`update`, on the classifier's output for
         the stop set; its last verdict is :attr:`should_stop` (see :mod:`activetext.stopping_criteria`).
@@ -263,7 +265,14 @@ class PoolBasedActiveLearner:
         state = state.copy()
         state.set_labels(self._queried, labels)
         state.validation[validation] = True
-        self._commit_and_ask_to_stop(state, self._train(state, previous=self._classifier))
+        previous = self._classifier
+        # with reuse_model the classifier is refitted in place: keep a copy to put back if the criterion refuses
+        backup = (
+            copy.deepcopy(previous)
+            if self.reuse_model and previous is not None and self.stopping_criterion is not None
+            else None
+        )
+        self._commit_and_ask_to_stop(state, self._train(state, previous=previous), backup=backup)
 
     # --- corrections -----------------------------------------------------------------------------------------
 
@@ -521,8 +530,14 @@ class PoolBasedActiveLearner:
         classifier = self._train(state, previous=self._classifier) if retrain else self._classifier
         self._commit(state, classifier, queried=self._queried)
 
-    def _commit_and_ask_to_stop(self, state: PoolState, classifier: Classifier | None) -> None:
-        """Commit a trained state, then ask the stopping criterion; if it raises, restore the previous state."""
+    def _commit_and_ask_to_stop(
+        self, state: PoolState, classifier: Classifier | None, backup: Classifier | None = None
+    ) -> None:
+        """Commit a trained state, then ask the stopping criterion; if it raises, restore the previous state.
+
+        ``backup`` is a copy of the previous classifier taken before it was refitted in place (``reuse_model``);
+        it is copied back into that classifier object, so that a refused call leaves its predictions unchanged.
+        """
         previous = (self._state, self._classifier, self._queried)
         self._commit(state, classifier, queried=None)
         if self.stopping_criterion is None or classifier is None:
@@ -536,6 +551,9 @@ class PoolBasedActiveLearner:
             )
         except BaseException:
             self._state, self._classifier, self._queried = previous
+            if backup is not None and previous[1] is not None:
+                previous[1].__dict__.clear()
+                previous[1].__dict__.update(backup.__dict__)
             raise
         self._stop_verdicts.append(bool(verdict))
 
