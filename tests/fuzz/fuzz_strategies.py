@@ -35,7 +35,8 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
-from activetext.exceptions import ActiveTextError
+from activetext.exceptions import ActiveTextError, InvalidArgumentError
+from activetext.stopping_criteria import StoppingCriterion
 
 # --- profiles ----------------------------------------------------------------------------------------------
 
@@ -463,3 +464,23 @@ def run_quietly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return call(*args, **kwargs)
+
+
+class RefusingCriterion(StoppingCriterion):
+    """A stopping criterion that refuses every ``every``-th call with a documented error (as a criterion refuses
+    predictions it cannot read), to check that the learner then puts everything back."""
+
+    MESSAGE = "refused by the fuzzing criterion"
+
+    def __init__(self, every: int = 3):
+        self.every = every
+        self.calls = 0
+        self.verdicts: list[bool] = []
+
+    def stop(self, active_learner=None, predictions=None, proba=None, indices_stopping=None) -> bool:
+        if (self.calls + 1) % self.every == 0:
+            self.calls += 1  # counted, so that the next call is accepted
+            raise InvalidArgumentError(self.MESSAGE)
+        self.calls += 1
+        self.verdicts.append(False)
+        return False

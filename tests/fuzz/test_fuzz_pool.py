@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from fuzz_strategies import (
     REPORT,
+    RefusingCriterion,
     assert_same,
     attempt,
     broken_argument,
@@ -120,6 +121,8 @@ def make_criterion(name: str, num_classes: int, multi_label: bool) -> Any:
         return ClassificationChange(num_classes, threshold=0.1)
     if name == "uncertainty":
         return OverallUncertainty(num_classes, threshold=0.2, multi_label=multi_label)
+    if name == "refusing":
+        return RefusingCriterion(every=2)
     return MaxLabels(6) | (KappaAverage(num_classes, window_size=1) & MaxIterations(3))
 
 
@@ -145,7 +148,9 @@ def pool_setups(draw: st.DrawFn) -> dict[str, Any]:
         "strategy": draw(st.sampled_from(STRATEGIES)),
         "embed_features": draw(st.booleans()),
         "seed": draw(st.integers(0, 2**16)),
-        "criterion": draw(st.sampled_from(["none", "none", "none", "kappa", "change", "uncertainty", "combined"])),
+        "criterion": draw(
+            st.sampled_from(["none", "none", "kappa", "change", "uncertainty", "combined", "refusing", "refusing"])
+        ),
         "stop_set": draw(st.one_of(st.integers(1, 8), st.just(1000))),
         "reuse_model": draw(st.booleans()),
         "start": draw(st.sampled_from(["none", "initialize", "initialize"] + ["initialize_data"] * 5)),
@@ -167,6 +172,8 @@ def criterion_state(criterion: Any) -> Any:
             state[name] = getattr(criterion, name)
     if hasattr(type(criterion), "criteria"):
         state["members"] = [criterion_state(member) for member in criterion.criteria]
+    if isinstance(criterion, RefusingCriterion):
+        state["verdicts"] = list(criterion.verdicts)
     return state
 
 
@@ -282,8 +289,10 @@ class PoolLearnerMachine(RuleBasedStateMachine):
         return outcome, before
 
     def training_may_fail(self, error: ActiveTextError | None) -> bool:
-        """Whether ``error`` is one a valid training call can still raise: TF-IDF finds no words to learn from."""
-        return self.kind == "text" and isinstance(error, EmptyTextError)
+        """Whether ``error`` is one a valid training call can still raise: TF-IDF finds no words to learn from,
+        or the refusing stopping criterion refuses."""
+        refused = isinstance(error, InvalidArgumentError) and RefusingCriterion.MESSAGE in str(error)
+        return refused or (self.kind == "text" and isinstance(error, EmptyTextError))
 
     def expect_success(self, outcome, operation: str, *, allowed: type | tuple[type, ...] = ()) -> None:
         if not outcome.ok:
@@ -366,9 +375,14 @@ class PoolLearnerMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def initialize(self, data: st.DataObject) -> None:
         self.restarts += 1
-        choice = data.draw(st.sampled_from(["none", "fitted", "unfitted", "not-a-classifier"]))
+        choice = data.draw(st.sampled_from(["none", "fitted", "unfitted", "not-a-classifier", "other-label-set"]))
         classifier: Any = None
-        if choice == "fitted":
+        if choice == "other-label-set":  # fitted elsewhere: 4 features, 3 classes, single-label
+            other = SklearnDataset(np.eye(4), [0, 1, 2, 1], target_labels=np.arange(3))
+            classifier = feature_factory().new().fit(other)
+            fits = self.kind != "text" and self.dataset.x.shape[1] == 4 and self.num_classes == 3
+            choice = "fitted" if fits and not self.multi_label else "not-a-classifier"
+        elif choice == "fitted":
             labels = self.setup["oracle"]
             fitted = attempt(TEST, "fit (for initialize)", self.learner.clf_factory.new().fit, self.dataset)
             if not fitted.ok:
@@ -401,16 +415,24 @@ class PoolLearnerMachine(RuleBasedStateMachine):
 
     @precondition(initialized)
     @rule(data=st.data())
-    def query(self, data: st.DataObject) -> None:
-        self.query_with(data, data.draw(st.sampled_from(["valid", "valid", "valid", "too-many", "invalid", "kwargs"])))
+    def query_and_update(self, data: st.DataObject) -> None:
+        """The loop: a query (valid or not), labels for the pending query (valid or not), or both in a row.
 
-    @precondition(initialized)
-    @rule(data=st.data())
-    def labeling_round(self, data: st.DataObject) -> None:
-        """A round of the loop: a valid query, then labels for it (valid, or not)."""
-        self.query_with(data, "valid")
+        One rule rather than three, so that hypothesis' swarm testing (which switches rules off at random for a
+        whole run) does not leave runs that query but never label."""
+        action = data.draw(st.sampled_from(["round", "round", "query", "update"]))
+        if action in ("round", "query"):
+            choices = ["valid"] if action == "round" else ["valid", "valid", "too-many", "invalid", "kwargs"]
+            self.query_with(data, data.draw(st.sampled_from(choices)))
+        if action == "query":
+            return
         if pending(self):
             self.update_with(data)
+            return
+        count = data.draw(st.integers(0, 3))
+        labels = data.draw(labels_for(count, self.num_classes, self.multi_label, valid=data.draw(st.booleans())))
+        outcome, _ = self.call("update", "update", labels)
+        assert isinstance(outcome.error, NoPendingQueryError), f"update without a query gave {outcome!r}"
 
     def query_with(self, data: st.DataObject, choice: str) -> None:
         available = self.unlabeled().size
@@ -466,17 +488,6 @@ class PoolLearnerMachine(RuleBasedStateMachine):
         refused = attempt(TEST, attribute, getattr, self.learner, attribute)
         assert isinstance(refused.error, NotInitializedError), f"{attribute} before initialization: {refused!r}"
         assert self.learner.indices_queried.size == 0 and self.learner.classifier is None
-
-    @precondition(initialized)
-    @rule(data=st.data())
-    def update(self, data: st.DataObject) -> None:
-        if pending(self):
-            self.update_with(data)
-            return
-        count = data.draw(st.integers(0, 3))
-        labels = data.draw(labels_for(count, self.num_classes, self.multi_label, valid=data.draw(st.booleans())))
-        outcome, _ = self.call("update", "update", labels)
-        assert isinstance(outcome.error, NoPendingQueryError), f"update without a query gave {outcome!r}"
 
     def update_with(self, data: st.DataObject) -> None:
         queried = self.learner.indices_queried if self.learner.is_initialized else np.empty(0, dtype=np.int64)
@@ -590,7 +601,16 @@ class PoolLearnerMachine(RuleBasedStateMachine):
     def save_and_load(self, data: st.DataObject) -> None:
         self.saves += 1
         target = self.folder / f"learner-{self.saves}"
-        choice = data.draw(st.sampled_from(["round-trip", "round-trip", "file", "foreign-folder", "load-errors"]))
+        choice = data.draw(
+            st.sampled_from(["round-trip", "round-trip", "file", "foreign-folder", "not-a-path", "load-errors"])
+        )
+        if choice == "not-a-path":
+            before = snapshot(self.learner)
+            folder = data.draw(st.sampled_from([None, 3, b"folder", "learner\x00"]))
+            refused = attempt(TEST, "save (not a path)", self.learner.save, folder)
+            assert isinstance(refused.error, InvalidArgumentError), f"save({folder!r}) gave {refused!r}"
+            assert_same(before, snapshot(self.learner), "a refused save changed the learner")
+            return
         if choice == "file":
             target.write_text("not a learner", encoding="utf-8")
         elif choice == "foreign-folder":
