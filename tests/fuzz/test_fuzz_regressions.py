@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 
 from activetext.active_learner import PoolBasedActiveLearner, StreamBasedActiveLearner
 from activetext.active_learner.budget import FixedFraction
+from activetext.active_learner.utility import UTILITIES
 from activetext.classifiers import ConfidenceEnhancedLinearSVC
 from activetext.classifiers.factories import SklearnClassifierFactory
 from activetext.data import SklearnDataset, TextDataset
@@ -367,3 +368,20 @@ def test_reuse_model_update_refused_by_the_criterion_leaves_the_classifier_as_it
     np.testing.assert_array_equal(learner.indices_queried, queried)
     learner.update(y[queried])  # the third verdict: accepted, refitted in place
     assert learner.classifier is classifier and learner.indices_labeled.size == 14
+
+
+@pytest.mark.parametrize("num_classes", [2, 4, 5, 8, 16])
+def test_entropy_utility_stays_in_the_unit_interval_near_the_uniform_distribution(num_classes):
+    # was: entropy / log C exceeded 1 by rounding, and the stream learner refused valid documents with
+    # InvalidArgumentError "utility must return one value in [0, 1]"
+    proba = np.full((3, num_classes), 1.0 / num_classes)
+    proba[1] += np.linspace(-1e-12, 1e-12, num_classes)
+    for name in ("entropy", "least-confidence", "margin"):
+        utilities = UTILITIES[name](proba, False)
+        assert ((utilities >= 0) & (utilities <= 1)).all(), name
+    learner = StreamBasedActiveLearner(
+        SklearnClassifierFactory(ConfidenceEnhancedLinearSVC()), FixedFraction(1.0), num_classes, utility="entropy"
+    )
+    x = np.eye(num_classes) * 1e-30  # a model with zero weights: uniform probabilities
+    learner.initialize_data(x, np.arange(num_classes))
+    assert len(learner.process(x)) == num_classes

@@ -37,7 +37,7 @@ def least_confidence(proba: np.ndarray, multi_label: bool) -> np.ndarray:
     num_classes = proba.shape[1]
     if num_classes < 2:
         return np.zeros(proba.shape[0])
-    return (1.0 - proba.max(axis=1)) * num_classes / (num_classes - 1)
+    return np.clip((1.0 - proba.max(axis=1)) * num_classes / (num_classes - 1), 0.0, 1.0)  # (rounding)
 
 
 def margin(proba: np.ndarray, multi_label: bool) -> np.ndarray:
@@ -58,7 +58,8 @@ def entropy(proba: np.ndarray, multi_label: bool) -> np.ndarray:
     if num_classes < 2:
         return np.zeros(proba.shape[0])
     clipped = np.clip(proba, 1e-12, 1.0)
-    return -(proba * np.log(clipped)).sum(axis=1) / np.log(num_classes)
+    # near the uniform distribution, rounding makes the ratio exceed 1 by a few ulps: clip to the documented range
+    return np.clip(-(proba * np.log(clipped)).sum(axis=1) / np.log(num_classes), 0.0, 1.0)
 
 
 UTILITIES: dict[str, Utility] = {"least-confidence": least_confidence, "margin": margin, "entropy": entropy}
