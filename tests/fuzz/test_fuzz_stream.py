@@ -41,7 +41,8 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import Pipeline
 
 from activetext.active_learner import StreamBasedActiveLearner
-from activetext.active_learner.budget import FixedFraction, Split, VariableUncertainty
+from activetext.active_learner.budget import DensityAware, FixedFraction, Split, VariableUncertainty
+from activetext.active_learner.utility import UTILITIES
 from activetext.classifiers import ConfidenceEnhancedLinearSVC
 from activetext.classifiers.factories import SklearnClassifierFactory
 from activetext.data import SklearnDataset
@@ -49,6 +50,7 @@ from activetext.exceptions import (
     EmptyStreamError,
     EmptyTextError,
     InvalidArgumentError,
+    MissingCapabilityError,
     UnknownRequestError,
 )
 
@@ -59,7 +61,7 @@ TEST = "stream_learner_state_machine"
 def stream_setups(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(["text", "dense", "dense", "sparse"]))
     multi_label = draw(st.integers(0, 3)) == 0
-    num_classes = draw(st.integers(2, 3))
+    num_classes = draw(st.integers(2, 5))
     if kind == "text":
         documents = draw(text_pools(min_size=3, max_size=16))
     else:
@@ -74,10 +76,12 @@ def stream_setups(draw: st.DrawFn) -> dict[str, Any]:
                 FixedFraction(budget, window=draw(st.integers(1, 20))),
                 VariableUncertainty(budget, step=0.2),
                 Split(budget, random_share=0.5, step=0.2, seed=draw(st.integers(0, 100))),
+                DensityAware(budget, step=0.2, density_window=draw(st.integers(1, 6))),
             ]
         )
     )
     model = "svc" if kind == "text" else draw(st.sampled_from(["svc", "sgd-incremental"]))
+    utility = draw(st.sampled_from(["least-confidence", "margin", "entropy"]))
     return {
         "kind": kind,
         "documents": documents,
@@ -86,6 +90,7 @@ def stream_setups(draw: st.DrawFn) -> dict[str, Any]:
         "num_classes": num_classes,
         "manager": manager,
         "model": model,
+        "utility": utility,
         "retrain_every": draw(st.integers(1, 4)),
         "max_labeled": draw(st.integers(2, 12)),
         "max_pending": draw(st.integers(1, 6)),
@@ -141,6 +146,7 @@ class StreamLearnerMachine(RuleBasedStateMachine):
             incremental=setup["model"] == "sgd-incremental",
             max_labeled=setup["max_labeled"],
             max_pending=setup["max_pending"],
+            utility=setup["utility"],
         )
         assert made.ok, f"a valid stream learner was refused: {made.error!r}"
         self.learner = made.value
@@ -235,6 +241,10 @@ class StreamLearnerMachine(RuleBasedStateMachine):
             assert self.learner.n_labeled == min(before["n_labeled"] + len(chosen), self.setup["max_labeled"])
             self.initial += len(chosen)
 
+    def needs_features_it_lacks(self, error: Any) -> bool:
+        """A density-aware manager on texts, with a model that has no embed: documented as refused."""
+        return isinstance(error, MissingCapabilityError) and self.kind == "text"
+
     def wrong_kind(self, error: Any) -> bool:
         """Documents of another kind than the earlier ones are refused (texts after rows, another width)."""
         return isinstance(error, InvalidArgumentError) and "like the earlier documents" in str(error)
@@ -244,6 +254,8 @@ class StreamLearnerMachine(RuleBasedStateMachine):
         if data.draw(broken_argument("documents")) == "none":
             chosen = self.batch(data)
             outcome, before = self.call("process", self.learner.process, [self.documents[i] for i in chosen])
+            if self.needs_features_it_lacks(outcome.error):
+                return
             assert outcome.ok, f"process refused a valid batch: {outcome.error!r}"
             self.order = self.order + chosen
             requests = outcome.value
@@ -404,7 +416,8 @@ class StreamLearnerMachine(RuleBasedStateMachine):
         processed = self.learner.summary().documents_seen - seen
         self.order = order[: seen + processed] if processed < len(chosen) else order
         if broken == "none":
-            assert outcome.ok or self.training_may_fail(outcome.error), f"valid run raised {outcome.error!r}"
+            refused = self.training_may_fail(outcome.error) or self.needs_features_it_lacks(outcome.error)
+            assert outcome.ok or refused, f"valid run raised {outcome.error!r}"
         if broken == "stream":
             assert isinstance(outcome.error, (EmptyStreamError, InvalidArgumentError)), outcome
         if outcome.ok:
@@ -501,3 +514,38 @@ def test_stream_learner_construction(data):
         assert outcome.ok, f"valid arguments were refused: {outcome.error!r}"
     else:
         assert not outcome.ok, f"accepted {broken}={arguments[broken]!r}"
+
+
+UTILITY_TEST = "stream_utilities"
+
+
+@fuzz_settings(150)
+@given(st.data())
+def test_utilities_stay_in_the_unit_interval(data):
+    """The built-in utilities map any probability rows (near uniform, one-hot, tiny, multi-label) into [0, 1], as
+    the budget managers require."""
+    REPORT.example(UTILITY_TEST)
+    num_classes = data.draw(st.integers(1, 12))
+    rows = data.draw(st.integers(1, 6))
+    multi_label = data.draw(st.booleans())
+    layout = data.draw(st.sampled_from(["uniform", "near-uniform", "one-hot", "random"]))
+    if layout == "uniform":
+        proba = np.full((rows, num_classes), 1.0 / num_classes)
+    elif layout == "near-uniform":
+        noise = np.asarray(
+            data.draw(st.lists(st.floats(-1e-9, 1e-9), min_size=rows * num_classes, max_size=rows * num_classes))
+        )
+        proba = np.full((rows, num_classes), 1.0 / num_classes) + noise.reshape(rows, num_classes)
+        proba = proba / proba.sum(axis=1, keepdims=True)
+    elif layout == "one-hot":
+        proba = np.eye(num_classes)[np.zeros(rows, dtype=int)]
+    else:
+        cells = data.draw(st.lists(st.floats(0.0, 1.0), min_size=rows * num_classes, max_size=rows * num_classes))
+        proba = np.asarray(cells).reshape(rows, num_classes)
+        if not multi_label:
+            proba = (proba + 1e-12) / (proba + 1e-12).sum(axis=1, keepdims=True)
+    for name, utility in UTILITIES.items():
+        outcome = attempt(UTILITY_TEST, name, utility, proba, multi_label)
+        assert outcome.ok, outcome.error
+        values = np.asarray(outcome.value)
+        assert values.shape == (rows,) and ((values >= 0) & (values <= 1)).all(), f"{name} left [0, 1]: {values}"
