@@ -36,6 +36,9 @@ from activetext.query_strategies import (
     LightweightCoreset,
     PrecomputedEmbeddings,
     RandomSampling,
+    breaking_ties,
+    least_confidence,
+    prediction_entropy,
 )
 from activetext.stopping_criteria import KappaAverage, OverallUncertainty, StoppingCriterion
 from activetext.utils.validation import check_indices
@@ -385,3 +388,13 @@ def test_entropy_utility_stays_in_the_unit_interval_near_the_uniform_distributio
     x = np.eye(num_classes) * 1e-30  # a model with zero weights: uniform probabilities
     learner.initialize_data(x, np.arange(num_classes))
     assert len(learner.process(x)) == num_classes
+
+
+@pytest.mark.parametrize(
+    "proba", [np.array([0.5, 0.5]), np.zeros((2, 0)), np.zeros((2, 2, 2)), [[0.5], [0.5, 0.5]], "x"]
+)
+@pytest.mark.parametrize("score", [breaking_ties, least_confidence, prediction_entropy])
+def test_scoring_functions_refuse_arrays_that_are_not_probability_rows(score, proba):
+    # was: IndexError ("tuple index out of range", "index 0 is out of bounds") or numpy's ValueError
+    with pytest.raises(InvalidArgumentError, match="proba"):
+        score(proba)

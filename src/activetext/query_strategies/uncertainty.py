@@ -1,14 +1,19 @@
 """Uncertainty sampling: query the documents the classifier is least sure about.
 
 The scoring functions are pure functions of an ``(n, C)`` probability array, so they can be checked with arrays
-computed by hand and reused by other strategies.
+computed by hand and reused by other strategies; anything else raises
+:class:`~activetext.exceptions.InvalidArgumentError`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from activetext.exceptions import InvalidArgumentError
 from activetext.query_strategies.base import ProbabilityScoringStrategy
+from activetext.utils.validation import as_array
 
 __all__ = [
     "BreakingTies",
@@ -49,15 +54,33 @@ def _row_sum(values: np.ndarray) -> np.ndarray:
     return total
 
 
+def _probabilities(proba: Any) -> np.ndarray:
+    """Return ``proba`` as a float64 ``(n, C)`` array with at least one class column.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``proba`` is not a two-dimensional array of real numbers with at least one column.
+    """
+    array = as_array(proba, name="proba")
+    if array.dtype.kind not in "biuf":
+        raise InvalidArgumentError(f"proba must hold real numbers, got an array of dtype {array.dtype}")
+    if array.ndim != 2 or array.shape[1] == 0:
+        raise InvalidArgumentError(
+            f"proba must be a 2-D (n_samples, n_classes) array with at least one class, got shape {array.shape}"
+        )
+    return array.astype(np.float64, copy=False)
+
+
 def least_confidence(proba: np.ndarray) -> np.ndarray:
     """Return ``1 - max_c p(c | x)`` per row: high when even the most probable class is unlikely."""
-    first, _ = _row_top_two(np.asarray(proba, dtype=np.float64))
+    first, _ = _row_top_two(_probabilities(proba))
     return 1.0 - first
 
 
 def prediction_entropy(proba: np.ndarray) -> np.ndarray:
     """Return the Shannon entropy ``-sum_c p log p`` (natural log, ``0 log 0 = 0``) per row."""
-    proba = np.asarray(proba, dtype=np.float64)
+    proba = _probabilities(proba)
     logs = np.log(proba, out=np.zeros_like(proba), where=proba > 0)
     return 0.0 - _row_sum(proba * logs)  # 0.0 - x, unlike -x, gives +0.0 for a certain row
 
@@ -67,7 +90,7 @@ def breaking_ties(proba: np.ndarray) -> np.ndarray:
 
     With a single class column the margin is ``p_first`` itself.
     """
-    proba = np.asarray(proba, dtype=np.float64)
+    proba = _probabilities(proba)
     if proba.shape[1] < 2:
         return 1.0 - proba[:, 0]
     first, second = _row_top_two(proba)
