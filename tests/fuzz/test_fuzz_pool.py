@@ -72,6 +72,9 @@ from activetext.query_strategies import (
     LightweightCoreset,
     PrecomputedEmbeddings,
     RandomSampling,
+    breaking_ties,
+    least_confidence,
+    prediction_entropy,
 )
 from activetext.stopping_criteria import (
     ClassificationChange,
@@ -791,3 +794,31 @@ def test_pool_learner_construction(data):
     if outcome.ok and arguments["stopping_criterion"] is not None:
         stop_set = outcome.value.indices_stopping
         assert np.unique(stop_set).size == stop_set.size and np.all((stop_set >= 0) & (stop_set < n))
+
+
+SCORING = "scoring_functions"
+
+
+@fuzz_settings(100)
+@given(st.data())
+def test_scoring_functions_answer_or_refuse(data):
+    """``breaking_ties``, ``least_confidence`` and ``prediction_entropy`` on random arrays: one finite score per
+    row for probability rows, a documented error for anything else."""
+    REPORT.example(SCORING)
+    rows, columns = data.draw(st.integers(0, 5)), data.draw(st.integers(1, 6))
+    cells = data.draw(st.lists(st.floats(0.0, 1.0), min_size=rows * columns, max_size=rows * columns))
+    proba: Any = np.asarray(cells, dtype=np.float64).reshape(rows, columns)
+    valid = data.draw(st.integers(0, 2)) > 0
+    if not valid:
+        proba = data.draw(
+            st.sampled_from(
+                [proba.ravel(), np.zeros((rows, 0)), proba[None], proba.astype(str), None, "proba", [[0.5], [0.5, 0.5]]]
+            )
+        )
+    for score in (breaking_ties, least_confidence, prediction_entropy):
+        outcome = attempt(SCORING, score.__name__, score, proba)
+        if valid:
+            assert outcome.ok, outcome.error
+            assert outcome.value.shape == (rows,) and np.isfinite(outcome.value).all()
+        else:
+            assert isinstance(outcome.error, InvalidArgumentError), f"{score.__name__}({proba!r}) gave {outcome!r}"
