@@ -12,7 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 
 from activetext.active_learner import PoolBasedActiveLearner, StreamBasedActiveLearner
-from activetext.active_learner.budget import FixedFraction
+from activetext.active_learner.budget import DensityAware, FixedFraction
 from activetext.active_learner.utility import UTILITIES
 from activetext.classifiers import ConfidenceEnhancedLinearSVC
 from activetext.classifiers.factories import SklearnClassifierFactory
@@ -398,3 +398,14 @@ def test_scoring_functions_refuse_arrays_that_are_not_probability_rows(score, pr
     # was: IndexError ("tuple index out of range", "index 0 is out of bounds") or numpy's ValueError
     with pytest.raises(InvalidArgumentError, match="proba"):
         score(proba)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_density_aware_after_an_empty_first_batch(sparse):
+    # was: IndexError ("list index out of range") when the first batch of sparse features was empty
+    manager = DensityAware(1.0, step=0.5)
+    empty = sp.csr_matrix((0, 2)) if sparse else np.zeros((0, 2))
+    assert manager.decide([], features=empty).tolist() == []
+    rows = np.array([[0.0, 0.0], [10.0, 0.0], [0.5, 0.0]])
+    decisions = manager.decide([1.0, 1.0, 1.0], features=sp.csr_matrix(rows) if sparse else rows)
+    assert decisions.tolist() == [False, True, True]

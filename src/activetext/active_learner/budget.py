@@ -325,7 +325,7 @@ class DensityAware(VariableUncertainty):
             )
         if self._window is not None and sp.issparse(features) != isinstance(self._window, list):
             raise InvalidArgumentError("features must stay sparse, or stay dense, like the earlier documents")
-        if self._window is None:
+        if self._window is None and n_documents:  # (an empty first batch fixes neither width nor storage)
             self._window = [] if sp.issparse(features) else np.zeros((self.density_window, features.shape[1]))
         self._batch = features
         return list(range(n_documents))
