@@ -549,3 +549,72 @@ def test_utilities_stay_in_the_unit_interval(data):
         assert outcome.ok, outcome.error
         values = np.asarray(outcome.value)
         assert values.shape == (rows,) and ((values >= 0) & (values <= 1)).all(), f"{name} left [0, 1]: {values}"
+
+
+BUDGET_TEST = "budget_managers"
+
+
+def manager_dict(manager: Any) -> dict[str, Any]:
+    """Everything a budget manager holds, in forms assert_same compares (for 'unchanged after a refused call')."""
+    state: dict[str, Any] = {}
+    for key, value in vars(manager).items():
+        if isinstance(value, np.random.Generator):
+            value = value.bit_generator.state
+        elif sp.issparse(value):
+            value = value.toarray()
+        elif isinstance(value, (list, tuple)) or type(value).__name__ == "deque":
+            value = [item.toarray() if sp.issparse(item) else item for item in value]
+        state[key] = value
+    return state
+
+
+@fuzz_settings(120)
+@given(st.data())
+def test_budget_managers_decide_or_refuse_unchanged(data):
+    """``decide(utilities, features)`` on random batches: one decision per document within the budget, or a
+    documented error that leaves the manager as it was."""
+    REPORT.example(BUDGET_TEST)
+    budget = data.draw(st.sampled_from([0.05, 0.3, 1.0]))
+    manager = data.draw(
+        st.sampled_from(
+            [
+                FixedFraction(budget, window=data.draw(st.integers(1, 10))),
+                VariableUncertainty(budget, step=0.1),
+                Split(budget, seed=0),
+                DensityAware(budget, density_window=data.draw(st.integers(1, 5))),
+            ]
+        )
+    )
+    width = data.draw(st.integers(1, 3))
+    sparse = data.draw(st.booleans())
+    for _ in range(data.draw(st.integers(1, 5))):
+        n = data.draw(st.integers(0, 6))
+        utilities: Any = np.asarray(data.draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
+        cells = data.draw(st.lists(st.integers(-3, 3), min_size=n * width, max_size=n * width))
+        features: Any = np.asarray(cells, dtype=np.float64).reshape(n, width)
+        features = sp.csr_matrix(features) if sparse else features
+        broken = data.draw(broken_argument("utilities", "features"))
+        if broken == "utilities":
+            utilities = data.draw(
+                st.sampled_from([None, "0.5", [1.5], [-0.1], [float("nan")], [[0.5]], [[0.5], [0.5, 0.5]], [1j]])
+            )
+        elif broken == "features":
+            options = [None, "rows", np.zeros((n + 1, width)), np.full((n, width), np.nan), [[0.0], [1.0, 2.0]]]
+            if manager.n_seen:  # the first batch sets the width and the storage
+                options += [np.zeros((n, width + 1)), features.toarray() if sparse else sp.csr_matrix(features)]
+            features = data.draw(st.sampled_from(options))
+        before = manager_dict(manager)
+        outcome = attempt(BUDGET_TEST, type(manager).__name__, manager.decide, utilities, features)
+        if outcome.ok:
+            uses_features = isinstance(manager, DensityAware)
+            assert (
+                broken == "none"
+                or (broken == "features" and not uses_features)
+                or (broken == "features" and n == 0 and features is not None and np.ndim(features) == 2)
+            ), f"{type(manager).__name__} accepted an invalid {broken}"
+            decisions = outcome.value
+            assert decisions.dtype == bool and decisions.shape == (len(np.atleast_1d(utilities)),)
+            assert manager.n_queried <= budget * manager.n_seen + 1 + 1e-9
+        else:
+            assert broken != "none", f"valid decide raised {outcome.error!r}"
+            assert_same(before, manager_dict(manager), f"{type(manager).__name__} after a refused decide")
